@@ -1,0 +1,40 @@
+// Config: a validated configuration, as typed values. Built only by the loader (loader.hpp),
+// never changed afterwards, and shared read-only (shared_ptr<const Config>) by every thread.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <spdlog/common.h>
+
+#include "config/endpoint.hpp"
+
+namespace netsvcd::services {
+class Service;
+}
+
+namespace netsvcd::config {
+
+struct ListenerConfig {
+  std::string name;  // unique, [a-z0-9_-]+
+  std::string kind;  // a registered kind (services/registry.hpp)
+  std::vector<Endpoint> endpoints;  // at least one, none clashing with any other listener's
+  bool v6only = false;
+  std::chrono::milliseconds write_timeout{std::chrono::seconds(10)};
+  // The kind's own settings, ready to serve connections; immutable.
+  std::shared_ptr<const services::Service> service;
+  int line = 0;  // where the listener starts in the file, for messages
+};
+
+struct Config {
+  std::string file;  // as the user named it
+  unsigned threads = 1;
+  spdlog::level::level_enum log_level = spdlog::level::info;
+  // How long a stop waits for connections in flight before closing them.
+  std::chrono::milliseconds shutdown_timeout{std::chrono::seconds(5)};
+  std::vector<ListenerConfig> listeners;
+};
+
+}  // namespace netsvcd::config

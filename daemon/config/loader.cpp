@@ -1,0 +1,233 @@
+#include "config/loader.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <yaml-cpp/yaml.h>
+
+#include "config/mapping_reader.hpp"
+#include "log.hpp"
+#include "services/registry.hpp"
+
+namespace netsvcd::config {
+namespace {
+
+constexpr std::int64_t kMaxThreads = 1024;
+constexpr std::size_t kMaxNameLength = 64;
+
+bool valid_listener_name(std::string_view name) {
+  return !name.empty() && name.size() <= kMaxNameLength &&
+         std::all_of(name.begin(), name.end(), [](char c) {
+           return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+         });
+}
+
+// Where each endpoint came from, to name both sides of a clash.
+struct EndpointOrigin {
+  Endpoint endpoint;
+  std::string listener;
+  std::string path;  // listeners[i].listen[j]
+  std::string text;  // the entry as written
+  YAML::Mark mark;
+};
+
+std::vector<Endpoint> read_listen(MappingReader& reader, bool v6only,
+                                  std::vector<EndpointOrigin>& origins, const std::string& name) {
+  const YAML::Node listen = reader.find("listen");
+  if (!listen.IsDefined()) {
+    reader.error("listen", "missing (this key is required: one or more host:port)");
+    return {};
+  }
+  std::vector<std::pair<YAML::Node, std::string>> entries;  // node, path
+  if (listen.IsScalar()) {
+    entries.emplace_back(listen, reader.path_of("listen"));
+  } else if (listen.IsSequence()) {
+    for (std::size_t i = 0; i < listen.size(); ++i) {
+      entries.emplace_back(listen[i], reader.path_of("listen") + '[' + std::to_string(i) + ']');
+    }
+    if (entries.empty()) reader.error("listen", "empty: expected one or more host:port");
+  } else {
+    reader.error("listen", "expected host:port or a list of them, got " + describe_node(listen));
+  }
+
+  std::vector<Endpoint> endpoints;
+  for (const auto& [node, path] : entries) {
+    if (!node.IsScalar()) {
+      reader.error_at(node, path, "expected host:port, got " + describe_node(node));
+      continue;
+    }
+    auto resolved = resolve_listen(node.Scalar(), v6only);
+    if (auto* message = std::get_if<std::string>(&resolved)) {
+      reader.error_at(node, path, *message);
+      continue;
+    }
+    for (const Endpoint& endpoint : std::get<std::vector<Endpoint>>(resolved)) {
+      if (std::find(endpoints.begin(), endpoints.end(), endpoint) != endpoints.end()) continue;
+      endpoints.push_back(endpoint);
+      origins.push_back({endpoint, name, path, node.Scalar(), node.Mark()});
+    }
+  }
+  return endpoints;
+}
+
+void report_clashes(const std::vector<EndpointOrigin>& origins, ConfigErrors& errors) {
+  for (std::size_t later = 0; later < origins.size(); ++later) {
+    for (std::size_t earlier = 0; earlier < later; ++earlier) {
+      const auto& a = origins[earlier];
+      const auto& b = origins[later];
+      // Two addresses one name resolved to are both from one entry and never clash (deduped).
+      if (a.path == b.path) continue;
+      if (const auto why = bind_conflict(a.endpoint, b.endpoint)) {
+        errors.add(b.mark, b.path,
+                   '"' + b.text + "\" of listener " + b.listener + " cannot be bound beside \"" +
+                       a.text + "\" of listener " + a.listener + " (" + a.path + ", line " +
+                       std::to_string(a.mark.line + 1) + "): " + *why);
+        break;  // one report per entry is enough
+      }
+    }
+  }
+}
+
+std::optional<ListenerConfig> read_listener(const YAML::Node& node, std::size_t index,
+                                            ConfigErrors& errors,
+                                            std::vector<EndpointOrigin>& origins) {
+  const std::string path = "listeners[" + std::to_string(index) + "]";
+  if (!node.IsMap()) {
+    errors.add(node.Mark(), path,
+               "expected a mapping with name, kind and listen, got " + describe_node(node));
+    return std::nullopt;
+  }
+  const std::size_t errors_before = errors.size();
+  MappingReader reader(node, path, errors);
+  ListenerConfig listener;
+  listener.line = node.Mark().line + 1;
+
+  if (auto name = reader.required_string("name")) {
+    if (valid_listener_name(*name)) {
+      listener.name = *name;
+    } else {
+      reader.error("name", "bad name \"" + *name + "\" (expected 1 to " +
+                               std::to_string(kMaxNameLength) +
+                               " characters of a-z, 0-9, '_' and '-')");
+    }
+  }
+  const services::ServiceKind* kind = nullptr;
+  if (auto kind_name = reader.required_string("kind")) {
+    kind = services::find_service_kind(*kind_name);
+    if (kind) {
+      listener.kind = *kind_name;
+    } else {
+      reader.error("kind", "unknown kind \"" + *kind_name + "\" (expected " +
+                               services::service_kind_names() + ")");
+    }
+  }
+  listener.v6only = reader.boolean("v6only").value_or(false);
+  listener.write_timeout =
+      reader.duration("write_timeout", std::chrono::milliseconds(1)).value_or(listener.write_timeout);
+  listener.endpoints = read_listen(reader, listener.v6only, origins, listener.name);
+  if (kind) {
+    listener.service = kind->configure(reader);
+    // Which keys are valid depends on the kind, so unknown keys are only known once it is.
+    reader.finish();
+  }
+  if (errors.size() != errors_before || !kind || !listener.service) return std::nullopt;
+  return listener;
+}
+
+std::shared_ptr<const Config> read_config(const YAML::Node& root, ConfigErrors& errors) {
+  if (!root.IsMap()) {
+    if (root.IsNull()) {
+      errors.add_whole_file("the file is empty: expected a mapping with a \"listeners\" list");
+    } else {
+      errors.add(root.Mark(), "",
+                 "expected a mapping with a \"listeners\" list, got " + describe_node(root));
+    }
+    return nullptr;
+  }
+  auto config = std::make_shared<Config>();
+  config->file = errors.file();
+  MappingReader reader(root, "", errors);
+
+  const unsigned cpus = std::max(1U, std::thread::hardware_concurrency());
+  config->threads = static_cast<unsigned>(reader.integer("threads", 1, kMaxThreads).value_or(cpus));
+  if (auto level = reader.string("log_level")) {
+    if (auto parsed = parse_log_level(*level)) {
+      config->log_level = *parsed;
+    } else {
+      reader.error("log_level", "unknown level \"" + *level +
+                                    "\" (expected trace, debug, info, warning or error)");
+    }
+  }
+  config->shutdown_timeout = reader.duration("shutdown_timeout", std::chrono::milliseconds(0))
+                                 .value_or(config->shutdown_timeout);
+
+  const YAML::Node listeners = reader.find("listeners");
+  std::vector<EndpointOrigin> origins;
+  if (!listeners.IsDefined()) {
+    reader.error("listeners", "missing (this key is required: a list of listeners)");
+  } else if (!listeners.IsSequence() || listeners.size() == 0) {
+    reader.error("listeners",
+                 "expected a list of one or more listeners, got " + describe_node(listeners));
+  } else {
+    for (std::size_t i = 0; i < listeners.size(); ++i) {
+      auto listener = read_listener(listeners[i], i, errors, origins);
+      if (!listener) continue;
+      const auto same_name =
+          std::find_if(config->listeners.begin(), config->listeners.end(),
+                       [&](const ListenerConfig& other) { return other.name == listener->name; });
+      if (same_name != config->listeners.end()) {
+        errors.add(listeners[i]["name"].Mark(), "listeners[" + std::to_string(i) + "].name",
+                   "duplicate listener name \"" + listener->name + "\" (first used at line " +
+                       std::to_string(same_name->line) + ")");
+        continue;
+      }
+      config->listeners.push_back(std::move(*listener));
+    }
+  }
+  reader.finish();
+  report_clashes(origins, errors);
+  return errors.empty() ? config : nullptr;
+}
+
+}  // namespace
+
+LoadResult parse_config(std::string_view text, const std::string& file_name) {
+  ConfigErrors errors(file_name);
+  std::shared_ptr<const Config> config;
+  try {
+    const std::vector<YAML::Node> documents = YAML::LoadAll(std::string(text));
+    if (documents.size() > 1) {
+      errors.add(documents[1].Mark(), "", "more than one YAML document; expected exactly one");
+    } else {
+      config = read_config(documents.empty() ? YAML::Node() : documents.front(), errors);
+    }
+  } catch (const YAML::Exception& e) {
+    errors.add(e.mark, "", "YAML syntax error: " + e.msg);
+  }
+  LoadResult result;
+  result.errors = errors.take();
+  if (result.errors.empty()) result.config = std::move(config);
+  return result;
+}
+
+LoadResult load_config_file(const std::filesystem::path& path) {
+  const auto cannot_read = [&](const std::string& why) {
+    ConfigErrors errors(path.string());
+    errors.add_whole_file("cannot read: " + why);
+    return LoadResult{nullptr, errors.take()};
+  };
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) return cannot_read("it is a directory");
+  std::ifstream file(path, std::ios::binary);
+  if (!file) return cannot_read(std::strerror(errno));
+  std::ostringstream text;
+  text << file.rdbuf();
+  if (file.bad()) return cannot_read(std::strerror(errno));
+  return parse_config(text.str(), path.string());
+}
+
+}  // namespace netsvcd::config

@@ -1,0 +1,28 @@
+// The config loader: YAML text or file ► a validated Config, or every error found, each naming
+// file:line:column, the key path and what was expected. The same loader serves start-up,
+// reload and --check-config. Stateless and safe from any thread (it may resolve host names).
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/config.hpp"
+#include "config/config_error.hpp"
+
+namespace netsvcd::config {
+
+struct LoadResult {
+  std::shared_ptr<const Config> config;  // set exactly when errors is empty
+  std::vector<ConfigError> errors;
+};
+
+// Reads and validates the file at `path`; messages name it as the caller wrote it.
+LoadResult load_config_file(const std::filesystem::path& path);
+
+// Validates `text` as if it were the contents of a file called `file_name`.
+LoadResult parse_config(std::string_view text, const std::string& file_name);
+
+}  // namespace netsvcd::config

@@ -1,0 +1,114 @@
+#include "daemon.hpp"
+
+#include <csignal>
+
+#include <spdlog/spdlog.h>
+
+#include "config/duration.hpp"
+#include "config/loader.hpp"
+#include "io_pool.hpp"
+#include "log.hpp"
+#include "net/listener_set.hpp"
+#include "net/socket_source.hpp"
+#include "version.hpp"
+
+namespace netsvcd {
+namespace {
+
+using namespace asio::experimental::awaitable_operators;
+
+// How often a stop looks whether the last connection has ended.
+constexpr auto kDrainPoll = std::chrono::milliseconds(20);
+
+asio::awaitable<void> wait_for_drain(const net::ConnectionTracker& tracker,
+                                     std::chrono::milliseconds limit) {
+  asio::steady_timer tick(co_await asio::this_coro::executor);
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (tracker.active() > 0 && std::chrono::steady_clock::now() < deadline) {
+    tick.expires_after(kDrainPoll);
+    co_await tick.async_wait(use_nothrow);
+  }
+}
+
+std::string_view signal_name(int signal) {
+  switch (signal) {
+    case SIGTERM:
+      return "SIGTERM";
+    case SIGINT:
+      return "SIGINT";
+    case SIGHUP:
+      return "SIGHUP";
+    default:
+      return "a signal";
+  }
+}
+
+// SIGTERM or SIGINT: stop accepting, give connections in flight up to shutdown_timeout, stop the
+// pool. A second stop signal during the wait stops at once.
+asio::awaitable<void> watch_signals(asio::signal_set& signals, net::ListenerSet& listeners,
+                                    const net::ConnectionTracker& tracker,
+                                    const config::Config& config, IoPool& pool) {
+  for (;;) {
+    const auto [ec, signal] = co_await signals.async_wait(use_nothrow);
+    if (ec) co_return;
+    if (signal != SIGHUP) {
+      spdlog::info("received {}: stopping; waiting up to {} for {} connection(s) in flight",
+                   signal_name(signal), config::format_duration(config.shutdown_timeout),
+                   tracker.active());
+      break;
+    }
+    spdlog::warn("received SIGHUP: reloading the configuration is not supported yet; ignored");
+  }
+  listeners.stop();
+  const auto drained = co_await (wait_for_drain(tracker, config.shutdown_timeout) ||
+                                 signals.async_wait(use_nothrow));
+  if (const auto left = tracker.active(); left > 0) {
+    spdlog::warn("closing {} connection(s) still open{}", left,
+                 drained.index() == 0 ? " after " + config::format_duration(config.shutdown_timeout)
+                                      : std::string(" on a second signal"));
+  }
+  spdlog::info("stopped after serving {} connection(s)", tracker.served());
+  pool.stop();
+}
+
+}  // namespace
+
+int Daemon::run() {
+  // 1. Load and validate the whole config before touching any socket.
+  const auto loaded = config::load_config_file(options_.config_file);
+  if (!loaded.config) {
+    for (const auto& error : loaded.errors) spdlog::error("{}", config::to_string(error));
+    spdlog::error("{}: {} error(s); not starting", options_.config_file.string(),
+                  loaded.errors.size());
+    return kExitConfigInvalid;
+  }
+  const config::Config& config = *loaded.config;
+  set_log_level(options_.log_level.value_or(config.log_level));
+
+  // 2. Bind every listener; any failure stops start-up with one line naming what failed.
+  IoPool pool(config.threads);
+  net::SocketSource sockets(pool.context());
+  auto opened = net::ListenerSet::open(pool.context(), config, sockets, tracker_);
+  if (auto* error = std::get_if<std::string>(&opened)) {
+    spdlog::error("{}", *error);
+    return kExitStartFailed;
+  }
+  auto& listeners = std::get<net::ListenerSet>(opened);
+
+  // 3. Catch the stop signals before serving, so none can arrive unhandled once we are up.
+  asio::signal_set signals(pool.context(), SIGTERM, SIGINT, SIGHUP);
+  asio::co_spawn(pool.context(), watch_signals(signals, listeners, tracker_, config, pool),
+                 asio::detached);
+
+  // 4. Serve.
+  listeners.start();
+  pool.start();
+  spdlog::info("netsvcd {} ready: {} listener(s) on {} address(es), {} thread(s)", kVersion,
+               listeners.size(), listeners.endpoint_count(), pool.threads());
+
+  // 5. Until watch_signals stops the pool.
+  pool.join();
+  return kExitOk;
+}
+
+}  // namespace netsvcd

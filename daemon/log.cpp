@@ -1,0 +1,30 @@
+#include "log.hpp"
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+namespace netsvcd {
+
+void init_logging(spdlog::level::level_enum level) {
+  auto logger = spdlog::stderr_color_mt("netsvcd");
+  logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
+  spdlog::set_default_logger(std::move(logger));
+  set_log_level(level);
+}
+
+void set_log_level(spdlog::level::level_enum level) {
+  spdlog::set_level(level);
+  // Warnings and errors must reach a pipe or the journal at once, not when a buffer fills.
+  spdlog::flush_on(spdlog::level::trace);
+}
+
+std::optional<spdlog::level::level_enum> parse_log_level(std::string_view name) {
+  if (name == "trace") return spdlog::level::trace;
+  if (name == "debug") return spdlog::level::debug;
+  if (name == "info") return spdlog::level::info;
+  if (name == "warning") return spdlog::level::warn;
+  if (name == "error") return spdlog::level::err;
+  return std::nullopt;
+}
+
+}  // namespace netsvcd

@@ -1,0 +1,58 @@
+// netsvcd's entry point: the command line, then Daemon::run(). Only exit codes are decided here.
+#include <csignal>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include "config/loader.hpp"
+#include "daemon.hpp"
+#include "log.hpp"
+#include "version.hpp"
+
+namespace {
+
+// --check-config: like `nginx -t`, every error on stderr and the verdict in the exit code.
+int check_config(const std::filesystem::path& file) {
+  const auto loaded = netsvcd::config::load_config_file(file);
+  if (!loaded.config) {
+    for (const auto& error : loaded.errors) {
+      std::cerr << netsvcd::config::to_string(error) << '\n';
+    }
+    std::cerr << file.string() << ": " << loaded.errors.size() << " error(s)\n";
+    return netsvcd::kExitConfigInvalid;
+  }
+  std::cout << file.string() << ": ok (" << loaded.config->listeners.size() << " listener(s))\n";
+  return netsvcd::kExitOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "netsvcd serves small network services (hello, time) described in a YAML file, from one "
+      "thread pool. It stays in the foreground and logs to stderr.",
+      "netsvcd"};
+  std::string config_file = "/etc/netsvcd/netsvcd.yaml";
+  bool check_only = false;
+  std::string log_level;
+  app.add_option("-c,--config", config_file, "YAML configuration file")->capture_default_str();
+  app.add_flag("--check-config", check_only,
+               "Validate the configuration file and exit: 0 if valid, 1 if not (errors on stderr)");
+  app.add_option("--log-level", log_level, "Override the file's log_level")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warning", "error"}));
+  app.set_version_flag("--version", std::string("netsvcd ") + netsvcd::kVersion);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? netsvcd::kExitOk : netsvcd::kExitUsage;
+  }
+
+  if (check_only) return check_config(config_file);
+
+  // A closed stderr or client must never kill the daemon; Asio reports EPIPE as an error.
+  std::signal(SIGPIPE, SIG_IGN);
+  const auto level = log_level.empty() ? std::nullopt : netsvcd::parse_log_level(log_level);
+  netsvcd::init_logging(level.value_or(spdlog::level::info));
+  return netsvcd::Daemon({config_file, level}).run();
+}

@@ -1,0 +1,124 @@
+#include "net/listener.hpp"
+
+#include <cerrno>
+
+#include <spdlog/spdlog.h>
+
+#include "net/log_throttle.hpp"
+#include "services/service.hpp"
+
+namespace netsvcd::net {
+namespace {
+
+// Out of descriptors or kernel memory, accept fails at once until something closes: waiting a
+// little instead of retrying keeps the loop from spinning, and the kernel keeps the pending
+// connections in the backlog meanwhile.
+constexpr auto kExhaustedPause = std::chrono::milliseconds(100);
+constexpr auto kWarningInterval = std::chrono::seconds(5);
+
+bool is_resource_exhaustion(const boost::system::error_code& ec) {
+  const int value = ec.value();
+  return ec.category() == boost::system::system_category() &&
+         (value == EMFILE || value == ENFILE || value == ENOBUFS || value == ENOMEM);
+}
+
+// A completion handler for co_spawn that logs what escaped a coroutine, prefixed by `context`;
+// the exception stops there and touches nothing else.
+auto log_failure(std::string context) {
+  return [context = std::move(context)](const std::exception_ptr& error) {
+    if (!error) return;
+    try {
+      std::rethrow_exception(error);
+    } catch (const std::exception& e) {
+      spdlog::error("{}: {}", context, e.what());
+    }
+  };
+}
+
+asio::awaitable<void> serve_connection(std::shared_ptr<const services::Service> service,
+                                       tcp::socket socket, services::ConnectionInfo info,
+                                       ConnectionTracker::Guard /*held until the end*/) {
+  const auto started = std::chrono::steady_clock::now();
+  spdlog::debug("{}: connection from {}", info.listener, info.peer);
+  co_await service->serve(std::move(socket), info);
+  const std::chrono::duration<double, std::milli> took = std::chrono::steady_clock::now() - started;
+  spdlog::debug("{}: {} closed after {:.1f} ms", info.listener, info.peer, took.count());
+}
+
+}  // namespace
+
+Listener::Listener(asio::io_context& context, config::ListenerConfig config,
+                   std::vector<ListeningSocket> sockets, ConnectionTracker& tracker)
+    : context_(context),
+      config_(std::move(config)),
+      strand_(asio::make_strand(context)),
+      sockets_(std::move(sockets)),
+      tracker_(tracker) {}
+
+void Listener::start() {
+  asio::dispatch(strand_, [self = shared_from_this()] {
+    for (auto& socket : self->sockets_) {
+      asio::co_spawn(self->strand_, self->accept_loop(socket.acceptor, socket.endpoint),
+                     log_failure(self->config_.name + ": accept loop failed"));
+    }
+  });
+}
+
+void Listener::stop() {
+  asio::dispatch(strand_, [self = shared_from_this()] {
+    self->stopped_ = true;
+    for (auto& socket : self->sockets_) {
+      boost::system::error_code ignored;
+      socket.acceptor.close(ignored);
+    }
+  });
+}
+
+asio::awaitable<void> Listener::accept_loop(tcp::acceptor& acceptor, config::Endpoint endpoint) {
+  // Keeps this listener, and so `acceptor`, alive for as long as the loop runs.
+  const auto self = shared_from_this();
+  LogThrottle exhausted_warning(kWarningInterval);
+  asio::steady_timer pause(strand_);
+  while (!stopped_) {
+    auto [ec, socket] = co_await acceptor.async_accept(
+        asio::any_io_executor(asio::make_strand(context_)), use_nothrow);
+    if (stopped_) break;
+    if (!ec) {
+      serve(std::move(socket));
+      continue;
+    }
+    if (ec == asio::error::connection_aborted) continue;  // the client gave up in the backlog
+    if (is_resource_exhaustion(ec)) {
+      if (const auto suppressed = exhausted_warning.admit()) {
+        spdlog::warn("{}: accept on {} failed: {}; pausing this socket {} ms at a time{}",
+                     config_.name, config::to_string(endpoint), ec.message(),
+                     kExhaustedPause.count(),
+                     *suppressed ? fmt::format(" ({} more since the last report)", *suppressed)
+                                 : std::string());
+      }
+      spdlog::debug("{}: accept on {} paused: {}", config_.name, config::to_string(endpoint),
+                    ec.message());
+    } else {
+      spdlog::error("{}: accept on {} failed: {}", config_.name, config::to_string(endpoint),
+                    ec.message());
+    }
+    pause.expires_after(kExhaustedPause);
+    co_await pause.async_wait(use_nothrow);
+  }
+}
+
+void Listener::serve(tcp::socket socket) {
+  boost::system::error_code ec;
+  const auto peer = socket.remote_endpoint(ec);
+  if (ec) return;  // reset before we got to it: nothing to serve
+  services::ConnectionInfo info{config_.name, config::to_string({peer.address(), peer.port()}),
+                                config_.write_timeout};
+  const auto executor = socket.get_executor();
+  auto context = info.listener + ": " + info.peer;
+  asio::co_spawn(executor,
+                 serve_connection(config_.service, std::move(socket), std::move(info),
+                                  tracker_.track()),
+                 log_failure(std::move(context)));
+}
+
+}  // namespace netsvcd::net

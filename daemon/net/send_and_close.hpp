@@ -1,0 +1,19 @@
+// send_and_close: the whole life of a one-shot connection (hello, time): write a payload under a
+// deadline, then close gracefully. Free coroutine; runs on the connection's strand.
+#pragma once
+
+#include <string_view>
+
+#include "asio.hpp"
+#include "services/service.hpp"
+
+namespace netsvcd::net {
+
+// Writes all of `payload` (coping with partial writes) within info.write_timeout, then shuts the
+// sending side and discards what the client sent until it closes (bounded in time and bytes), so
+// that unread input never turns the close into a reset that could destroy the answer in flight.
+// A client that does not take the payload in time is cut off with a reset.
+asio::awaitable<void> send_and_close(tcp::socket& socket, std::string_view payload,
+                                     const services::ConnectionInfo& info);
+
+}  // namespace netsvcd::net

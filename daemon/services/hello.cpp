@@ -1,0 +1,40 @@
+// The hello kind: on accept, write the listener's message and "\n", then close.
+#include <memory>
+#include <string>
+
+#include "config/mapping_reader.hpp"
+#include "net/send_and_close.hpp"
+#include "services/service.hpp"
+
+namespace netsvcd::services {
+namespace {
+
+// A greeting, a banner or a motd fits; a larger payload belongs to a real file server.
+constexpr std::size_t kMaxMessage = 1024 * 1024;
+
+class HelloService final : public Service {
+ public:
+  explicit HelloService(std::string message) : line_(std::move(message) + '\n') {}
+
+  asio::awaitable<void> serve(tcp::socket socket, const ConnectionInfo& info) const override {
+    co_await net::send_and_close(socket, line_, info);
+  }
+
+ private:
+  const std::string line_;
+};
+
+std::shared_ptr<const Service> configure(config::MappingReader& options) {
+  auto message = options.string("message").value_or("Hello World");
+  if (message.size() > kMaxMessage) {
+    options.error("message", "longer than " + std::to_string(kMaxMessage) + " bytes");
+    return nullptr;
+  }
+  return std::make_shared<HelloService>(std::move(message));
+}
+
+}  // namespace
+
+extern const ServiceKind kHelloKind{"hello", &configure};
+
+}  // namespace netsvcd::services

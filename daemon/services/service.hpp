@@ -1,0 +1,43 @@
+// Service: the one interface every listener kind implements, and ServiceKind, how the registry
+// knows a kind: its name and how to read its own keys from a listener's YAML mapping.
+// A Service is immutable once configured and serves many connections at once from any thread;
+// each connection is a coroutine that owns its socket.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "asio.hpp"
+
+namespace netsvcd::config {
+class MappingReader;
+}
+
+namespace netsvcd::services {
+
+// What a service knows about the connection it serves; logs name the listener and the peer.
+struct ConnectionInfo {
+  std::string listener;
+  std::string peer;  // "[::ffff:127.0.0.1]:40312"
+  std::chrono::milliseconds write_timeout;
+};
+
+class Service {
+ public:
+  virtual ~Service() = default;
+
+  // Serves one accepted connection to its end. Runs on the connection's own strand; every wait
+  // inside must be bounded by a deadline, so that no client can hold a connection forever.
+  virtual asio::awaitable<void> serve(tcp::socket socket, const ConnectionInfo& info) const = 0;
+};
+
+struct ServiceKind {
+  std::string_view name;
+  // Reads the kind's own keys from a listener's mapping and returns the configured service, or
+  // nullptr after reporting every problem through `options`.
+  std::shared_ptr<const Service> (*configure)(config::MappingReader& options);
+};
+
+}  // namespace netsvcd::services
