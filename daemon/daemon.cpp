@@ -52,14 +52,15 @@ asio::awaitable<void> watch_signals(asio::signal_set& signals, net::ListenerSet&
     const auto [ec, signal] = co_await signals.async_wait(use_nothrow);
     if (ec) co_return;
     if (signal != SIGHUP) {
-      spdlog::info("received {}: stopping; waiting up to {} for {} connection(s) in flight",
-                   signal_name(signal), config::format_duration(config.shutdown_timeout),
-                   tracker.active());
+      co_await listeners.stop();
+      spdlog::info(
+          "received {}: stopping; no longer accepting; waiting up to {} for {} connection(s) in "
+          "flight",
+          signal_name(signal), config::format_duration(config.shutdown_timeout), tracker.active());
       break;
     }
     spdlog::warn("received SIGHUP: reloading the configuration is not supported yet; ignored");
   }
-  listeners.stop();
   const auto drained = co_await (wait_for_drain(tracker, config.shutdown_timeout) ||
                                  signals.async_wait(use_nothrow));
   if (const auto left = tracker.active(); left > 0) {
@@ -77,7 +78,8 @@ int Daemon::run() {
   // 1. Load and validate the whole config before touching any socket.
   const auto loaded = config::load_config_file(options_.config_file);
   if (!loaded.config) {
-    for (const auto& error : loaded.errors) spdlog::error("{}", config::to_string(error));
+    for (const auto& error : loaded.errors)
+      spdlog::error("{}", config::to_string(error));
     spdlog::error("{}: {} error(s); not starting", options_.config_file.string(),
                   loaded.errors.size());
     return kExitConfigInvalid;
@@ -85,8 +87,12 @@ int Daemon::run() {
   const config::Config& config = *loaded.config;
   set_log_level(options_.log_level.value_or(config.log_level));
 
-  // 2. Bind every listener; any failure stops start-up with one line naming what failed.
   IoPool pool(config.threads);
+  // 2. Catch the stop signals before any port opens: once a client can connect, a SIGTERM is a
+  //    clean stop.
+  asio::signal_set signals(pool.context(), SIGTERM, SIGINT, SIGHUP);
+
+  // 3. Bind every listener; any failure stops start-up with one line naming what failed.
   net::SocketSource sockets(pool.context());
   auto opened = net::ListenerSet::open(pool.context(), config, sockets, tracker_);
   if (auto* error = std::get_if<std::string>(&opened)) {
@@ -95,8 +101,6 @@ int Daemon::run() {
   }
   auto& listeners = std::get<net::ListenerSet>(opened);
 
-  // 3. Catch the stop signals before serving, so none can arrive unhandled once we are up.
-  asio::signal_set signals(pool.context(), SIGTERM, SIGINT, SIGHUP);
   asio::co_spawn(pool.context(), watch_signals(signals, listeners, tracker_, config, pool),
                  asio::detached);
 

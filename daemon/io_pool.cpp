@@ -16,7 +16,8 @@ IoPool::~IoPool() {
 
 void IoPool::start() {
   threads_.reserve(thread_count_);
-  for (unsigned i = 0; i < thread_count_; ++i) threads_.emplace_back([this] { run_thread(); });
+  for (unsigned i = 0; i < thread_count_; ++i)
+    threads_.emplace_back([this] { run_thread(); });
 }
 
 void IoPool::stop() {
@@ -24,7 +25,9 @@ void IoPool::stop() {
   context_.stop();
 }
 
-void IoPool::join() { threads_.clear(); }
+void IoPool::join() {
+  threads_.clear();
+}
 
 void IoPool::run_thread() {
   // A handler that throws must not take the thread, and so the pool, down with it.

@@ -18,8 +18,8 @@ class Service;
 namespace netsvcd::config {
 
 struct ListenerConfig {
-  std::string name;  // unique, [a-z0-9_-]+
-  std::string kind;  // a registered kind (services/registry.hpp)
+  std::string name;                 // unique, [a-z0-9_-]+
+  std::string kind;                 // a registered kind (services/registry.hpp)
   std::vector<Endpoint> endpoints;  // at least one, none clashing with any other listener's
   bool v6only = false;
   std::chrono::milliseconds write_timeout{std::chrono::seconds(10)};

@@ -18,8 +18,8 @@ std::string to_string(const ConfigError& error) {
 void ConfigErrors::add(const YAML::Mark& mark, std::string path, std::string message) {
   // yaml-cpp counts from 0 and uses -1 for "no position".
   const bool known = !mark.is_null() && mark.line >= 0;
-  errors_.push_back({file_, known ? mark.line + 1 : 0, known ? mark.column + 1 : 0,
-                     std::move(path), std::move(message)});
+  errors_.push_back({file_, known ? mark.line + 1 : 0, known ? mark.column + 1 : 0, std::move(path),
+                     std::move(message)});
 }
 
 void ConfigErrors::add_whole_file(std::string message) {

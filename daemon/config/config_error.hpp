@@ -14,8 +14,8 @@ namespace netsvcd::config {
 
 struct ConfigError {
   std::string file;
-  int line = 0;    // 1-based; 0 when the error is about the file as a whole
-  int column = 0;  // 1-based
+  int line = 0;      // 1-based; 0 when the error is about the file as a whole
+  int column = 0;    // 1-based
   std::string path;  // key path such as "listeners[1].kind"; empty for syntax errors
   std::string message;
 

@@ -27,8 +27,8 @@ std::optional<std::uint16_t> parse_port(std::string_view text) {
 
 bool valid_host_name(std::string_view name) {
   return !name.empty() && name.size() <= 253 && std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '.';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.';
   });
 }
 
@@ -113,8 +113,8 @@ std::variant<std::vector<Endpoint>, std::string> resolve_listen(std::string_view
   bool bracketed = false;
   if (text.starts_with('[')) {
     const auto close = text.find(']');
-    if (close == std::string_view::npos) return "missing ']' after the IPv6 address; " +
-                                                std::string(kForms);
+    if (close == std::string_view::npos)
+      return "missing ']' after the IPv6 address; " + std::string(kForms);
     host = text.substr(1, close - 1);
     if (close + 1 >= text.size() || text[close + 1] != ':') {
       return "missing :port after ']'; " + std::string(kForms);
@@ -133,8 +133,8 @@ std::variant<std::vector<Endpoint>, std::string> resolve_listen(std::string_view
   const auto port = parse_port(port_text);
   if (!port) return "bad port \"" + std::string(port_text) + "\" (expected 1 to 65535)";
   if (host.empty()) {
-    return "missing host: write [::]:" + std::to_string(*port) + " for every address or 0.0.0.0:" +
-           std::to_string(*port) + " for every IPv4 address";
+    return "missing host: write [::]:" + std::to_string(*port) +
+           " for every address or 0.0.0.0:" + std::to_string(*port) + " for every IPv4 address";
   }
 
   const std::string host_string(host);

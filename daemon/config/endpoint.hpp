@@ -37,8 +37,7 @@ std::string to_string(const Endpoint& endpoint);
 
 // Every endpoint that the listen entry `text` stands for, or a message saying what is wrong with
 // it. `v6only` is the listener's setting, applied to a wildcard [::].
-std::variant<std::vector<Endpoint>, std::string> resolve_listen(std::string_view text,
-                                                                bool v6only);
+std::variant<std::vector<Endpoint>, std::string> resolve_listen(std::string_view text, bool v6only);
 
 // Why the kernel would refuse to bind `a` and `b` together, or nullopt if it would not.
 std::optional<std::string> bind_conflict(const Endpoint& a, const Endpoint& b);

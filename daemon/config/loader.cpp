@@ -65,8 +65,8 @@ std::vector<Endpoint> read_listen(MappingReader& reader, bool v6only,
       reader.error_at(node, path, *message);
       continue;
     }
+    // resolve_listen gives each address once; the same address in two entries is a clash.
     for (const Endpoint& endpoint : std::get<std::vector<Endpoint>>(resolved)) {
-      if (std::find(endpoints.begin(), endpoints.end(), endpoint) != endpoints.end()) continue;
       endpoints.push_back(endpoint);
       origins.push_back({endpoint, name, path, node.Scalar(), node.Mark()});
     }
@@ -79,8 +79,6 @@ void report_clashes(const std::vector<EndpointOrigin>& origins, ConfigErrors& er
     for (std::size_t earlier = 0; earlier < later; ++earlier) {
       const auto& a = origins[earlier];
       const auto& b = origins[later];
-      // Two addresses one name resolved to are both from one entry and never clash (deduped).
-      if (a.path == b.path) continue;
       if (const auto why = bind_conflict(a.endpoint, b.endpoint)) {
         errors.add(b.mark, b.path,
                    '"' + b.text + "\" of listener " + b.listener + " cannot be bound beside \"" +
@@ -92,9 +90,13 @@ void report_clashes(const std::vector<EndpointOrigin>& origins, ConfigErrors& er
   }
 }
 
+// Listener names seen so far, and the line of each.
+using NameLines = std::vector<std::pair<std::string, int>>;
+
 std::optional<ListenerConfig> read_listener(const YAML::Node& node, std::size_t index,
                                             ConfigErrors& errors,
-                                            std::vector<EndpointOrigin>& origins) {
+                                            std::vector<EndpointOrigin>& origins,
+                                            NameLines& names) {
   const std::string path = "listeners[" + std::to_string(index) + "]";
   if (!node.IsMap()) {
     errors.add(node.Mark(), path,
@@ -107,7 +109,13 @@ std::optional<ListenerConfig> read_listener(const YAML::Node& node, std::size_t 
   listener.line = node.Mark().line + 1;
 
   if (auto name = reader.required_string("name")) {
-    if (valid_listener_name(*name)) {
+    const auto same = std::find_if(names.begin(), names.end(),
+                                   [&](const auto& seen) { return seen.first == *name; });
+    if (same != names.end()) {
+      reader.error("name", "duplicate listener name \"" + *name + "\" (first used at line " +
+                               std::to_string(same->second) + ")");
+    } else if (valid_listener_name(*name)) {
+      names.emplace_back(*name, listener.line);
       listener.name = *name;
     } else {
       reader.error("name", "bad name \"" + *name + "\" (expected 1 to " +
@@ -126,8 +134,8 @@ std::optional<ListenerConfig> read_listener(const YAML::Node& node, std::size_t 
     }
   }
   listener.v6only = reader.boolean("v6only").value_or(false);
-  listener.write_timeout =
-      reader.duration("write_timeout", std::chrono::milliseconds(1)).value_or(listener.write_timeout);
+  listener.write_timeout = reader.duration("write_timeout", std::chrono::milliseconds(1))
+                               .value_or(listener.write_timeout);
   listener.endpoints = read_listen(reader, listener.v6only, origins, listener.name);
   if (kind) {
     listener.service = kind->configure(reader);
@@ -173,19 +181,10 @@ std::shared_ptr<const Config> read_config(const YAML::Node& root, ConfigErrors& 
     reader.error("listeners",
                  "expected a list of one or more listeners, got " + describe_node(listeners));
   } else {
+    NameLines names;
     for (std::size_t i = 0; i < listeners.size(); ++i) {
-      auto listener = read_listener(listeners[i], i, errors, origins);
-      if (!listener) continue;
-      const auto same_name =
-          std::find_if(config->listeners.begin(), config->listeners.end(),
-                       [&](const ListenerConfig& other) { return other.name == listener->name; });
-      if (same_name != config->listeners.end()) {
-        errors.add(listeners[i]["name"].Mark(), "listeners[" + std::to_string(i) + "].name",
-                   "duplicate listener name \"" + listener->name + "\" (first used at line " +
-                       std::to_string(same_name->line) + ")");
-        continue;
-      }
-      config->listeners.push_back(std::move(*listener));
+      auto listener = read_listener(listeners[i], i, errors, origins, names);
+      if (listener) config->listeners.push_back(std::move(*listener));
     }
   }
   reader.finish();
@@ -210,6 +209,11 @@ LoadResult parse_config(std::string_view text, const std::string& file_name) {
   }
   LoadResult result;
   result.errors = errors.take();
+  // Checks run key by key, but a user reads the file top to bottom.
+  std::stable_sort(result.errors.begin(), result.errors.end(),
+                   [](const ConfigError& a, const ConfigError& b) {
+                     return std::pair(a.line, a.column) < std::pair(b.line, b.column);
+                   });
   if (result.errors.empty()) result.config = std::move(config);
   return result;
 }

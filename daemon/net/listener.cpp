@@ -64,14 +64,20 @@ void Listener::start() {
   });
 }
 
-void Listener::stop() {
-  asio::dispatch(strand_, [self = shared_from_this()] {
-    self->stopped_ = true;
-    for (auto& socket : self->sockets_) {
-      boost::system::error_code ignored;
-      socket.acceptor.close(ignored);
-    }
-  });
+asio::awaitable<void> Listener::stop() {
+  // The sockets belong to the strand: close them there, and come back once they are closed.
+  // (A member coroutine, not a capturing lambda: g++ 12 destroys a lambda temporary in a
+  // co_await expression twice.)
+  co_await asio::co_spawn(strand_, close_sockets(), asio::use_awaitable);
+}
+
+asio::awaitable<void> Listener::close_sockets() {
+  stopped_ = true;
+  for (auto& socket : sockets_) {
+    boost::system::error_code ignored;
+    socket.acceptor.close(ignored);
+  }
+  co_return;
 }
 
 asio::awaitable<void> Listener::accept_loop(tcp::acceptor& acceptor, config::Endpoint endpoint) {
@@ -115,10 +121,10 @@ void Listener::serve(tcp::socket socket) {
                                 config_.write_timeout};
   const auto executor = socket.get_executor();
   auto context = info.listener + ": " + info.peer;
-  asio::co_spawn(executor,
-                 serve_connection(config_.service, std::move(socket), std::move(info),
-                                  tracker_.track()),
-                 log_failure(std::move(context)));
+  asio::co_spawn(
+      executor,
+      serve_connection(config_.service, std::move(socket), std::move(info), tracker_.track()),
+      log_failure(std::move(context)));
 }
 
 }  // namespace netsvcd::net

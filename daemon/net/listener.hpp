@@ -28,10 +28,12 @@ class Listener : public std::enable_shared_from_this<Listener> {
 
   // Starts one accept loop per socket.
   void start();
-  // Stops accepting and closes the listening sockets; connections in flight go on to their end.
-  void stop();
+  // Stops accepting and closes the listening sockets, completing once they are closed;
+  // connections in flight go on to their end. The caller keeps the listener alive meanwhile.
+  asio::awaitable<void> stop();
 
  private:
+  asio::awaitable<void> close_sockets();
   asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, config::Endpoint endpoint);
   void serve(tcp::socket socket);
 

@@ -48,13 +48,15 @@ void ListenerSet::start() {
   }
 }
 
-void ListenerSet::stop() {
-  for (const auto& listener : listeners_) listener->stop();
+asio::awaitable<void> ListenerSet::stop() {
+  for (const auto& listener : listeners_)
+    co_await listener->stop();
 }
 
 std::size_t ListenerSet::endpoint_count() const {
   std::size_t count = 0;
-  for (const auto& listener : listeners_) count += listener->config().endpoints.size();
+  for (const auto& listener : listeners_)
+    count += listener->config().endpoints.size();
   return count;
 }
 

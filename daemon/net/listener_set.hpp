@@ -28,8 +28,9 @@ class ListenerSet {
 
   // Starts accepting on every listener and logs one line per listener.
   void start();
-  // Stops accepting everywhere; connections in flight go on.
-  void stop();
+  // Stops accepting everywhere, completing once every listening socket is closed; connections
+  // in flight go on.
+  asio::awaitable<void> stop();
 
   std::size_t size() const { return listeners_.size(); }
   std::size_t endpoint_count() const;

@@ -9,8 +9,9 @@
 namespace netsvcd::services {
 namespace {
 
-// A greeting, a banner or a motd fits; a larger payload belongs to a real file server.
-constexpr std::size_t kMaxMessage = 1024 * 1024;
+// Room for any banner or motd, and for test payloads larger than the kernel's socket buffers
+// (tcp_wmem's maximum is 4 MiB), which is how the write deadline is shown to work.
+constexpr std::size_t kMaxMessage = 16 * 1024 * 1024;
 
 class HelloService final : public Service {
  public:

@@ -13,7 +13,9 @@ namespace {
 constexpr std::array kKinds{&kHelloKind, &kTimeKind};
 }  // namespace
 
-std::span<const ServiceKind* const> service_kinds() { return kKinds; }
+std::span<const ServiceKind* const> service_kinds() {
+  return kKinds;
+}
 
 const ServiceKind* find_service_kind(std::string_view name) {
   const auto it = std::find_if(kKinds.begin(), kKinds.end(),

@@ -25,8 +25,8 @@ std::tm utc(std::chrono::system_clock::time_point when) {
   return tm;
 }
 
-std::string run_strftime(const std::string& pattern, const std::tm& tm) {
-  std::string out(kMaxOutput, '\0');
+std::string run_strftime(const std::string& pattern, const std::tm& tm, std::size_t capacity) {
+  std::string out(capacity, '\0');
   const std::size_t length = std::strftime(out.data(), out.size(), pattern.c_str(), &tm);
   out.resize(length);
   return out;
@@ -40,8 +40,10 @@ std::optional<std::string> check_pattern(std::string_view pattern) {
   for (std::size_t i = 0; i < pattern.size(); ++i) {
     if (pattern[i] != '%') continue;
     const std::size_t start = i++;
-    while (i < pattern.size() && kFlags.find(pattern[i]) != std::string_view::npos) ++i;
-    while (i < pattern.size() && pattern[i] >= '0' && pattern[i] <= '9') ++i;
+    while (i < pattern.size() && kFlags.find(pattern[i]) != std::string_view::npos)
+      ++i;
+    while (i < pattern.size() && pattern[i] >= '0' && pattern[i] <= '9')
+      ++i;
     char modifier = 0;
     if (i < pattern.size() && (pattern[i] == 'E' || pattern[i] == 'O')) modifier = pattern[i++];
     const std::string spec(pattern.substr(start, i + 1 - start));
@@ -49,9 +51,10 @@ std::optional<std::string> check_pattern(std::string_view pattern) {
       return "format ends inside \"" + spec + "\" (write %% for a literal %)";
     }
     const char conversion = pattern[i];
-    const bool known = kConversions.find(conversion) != std::string_view::npos &&
-                       (modifier != 'E' || kEConversions.find(conversion) != std::string_view::npos) &&
-                       (modifier != 'O' || kOConversions.find(conversion) != std::string_view::npos);
+    const bool known =
+        kConversions.find(conversion) != std::string_view::npos &&
+        (modifier != 'E' || kEConversions.find(conversion) != std::string_view::npos) &&
+        (modifier != 'O' || kOConversions.find(conversion) != std::string_view::npos);
     if (!known) {
       return "unknown conversion \"" + spec + "\" at offset " + std::to_string(start) +
              " (expected a strftime pattern such as %c or %Y-%m-%d %H:%M:%S, rfc3339 or rfc868)";
@@ -72,9 +75,10 @@ std::optional<TimeFormat> TimeFormat::parse(std::string_view text, std::string& 
   TimeFormat format{Kind::kStrftime, std::string(text)};
   // strftime gives 0 both for an empty result and for one that does not fit: either way the
   // pattern is useless. The sample, Wednesday 30 September 2026 23:59:59, has the longest day
-  // and month names and two-digit fields, so no other time gives a longer line.
+  // and month names; other times differ by a digit here and there (%-m), which the room
+  // format_time leaves covers.
   const std::tm sample = utc(std::chrono::system_clock::from_time_t(1'790'812'799));
-  if (run_strftime(format.pattern, sample).empty()) {
+  if (run_strftime(format.pattern, sample, kMaxOutput).empty()) {
     error = "format gives an empty line or one longer than " + std::to_string(kMaxOutput - 1) +
             " characters";
     return std::nullopt;
@@ -92,11 +96,13 @@ std::string format_time(const TimeFormat& format, std::chrono::system_clock::tim
               static_cast<char>(value >> 8), static_cast<char>(value)};
     }
     case TimeFormat::Kind::kRfc3339:
-      return run_strftime("%Y-%m-%dT%H:%M:%SZ", utc(now)) + '\n';
+      return run_strftime("%Y-%m-%dT%H:%M:%SZ", utc(now), kMaxOutput) + '\n';
     case TimeFormat::Kind::kStrftime:
       break;
   }
-  return run_strftime(format.pattern, utc(now)) + '\n';
+  // An accepted pattern gave at most kMaxOutput - 1 characters for the sample; no conversion
+  // grows by more than a few characters with the date, so four times that always fits.
+  return run_strftime(format.pattern, utc(now), 4 * kMaxOutput) + '\n';
 }
 
 }  // namespace netsvcd::services

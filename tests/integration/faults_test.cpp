@@ -1,0 +1,199 @@
+// Integration tests of netsvcd under faults: ports it cannot have, stop signals with connections
+// in flight, descriptor exhaustion, resets. The real binary on loopback ports.
+#include <fmt/format.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <csignal>
+#include <fstream>
+#include <vector>
+
+#include "support/client.hpp"
+#include "support/daemon_process.hpp"
+#include "support/ports.hpp"
+#include "support/temp_dir.hpp"
+
+namespace netsvcd::test {
+namespace {
+
+std::string hello_config(std::uint16_t port, std::string_view extra = {}) {
+  return fmt::format(R"(listeners:
+  - name: hello
+    kind: hello
+    listen: ["127.0.0.1:{}"]
+{}
+)",
+                     port, extra);
+}
+
+// A listening IPv4 socket the test holds, standing for "another program has the port".
+class PortSquatter {
+ public:
+  explicit PortSquatter(std::uint16_t port)
+      : fd_(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = htons(port);
+    // As any server would, so that connections of an earlier owner in TIME_WAIT do not count.
+    const int on = 1;
+    ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+    REQUIRE(::listen(fd_, 1) == 0);
+  }
+  ~PortSquatter() { ::close(fd_); }
+
+ private:
+  int fd_;
+};
+
+std::string message_of_size(std::size_t size) {
+  return std::string(size, 'm');
+}
+
+}  // namespace
+
+TEST_CASE("a port in use stops start-up with one line naming listener and address", "[faults]") {
+  TempDir dir;
+  const auto port = free_port();
+  PortSquatter squatter(port);
+  const auto config = dir.write("netsvcd.yaml", hello_config(port));
+  const auto result = run_netsvcd({"-c", config.string()});
+  CHECK(result.exit_code == 3);
+  CHECK(result.err.ends_with(fmt::format(
+      "error listener hello: cannot listen on 127.0.0.1:{}: Address already in use\n", port)));
+  CHECK(std::count(result.err.begin(), result.err.end(), '\n') == 1);
+}
+
+TEST_CASE("a privileged port without permission stops start-up with a clear line", "[faults]") {
+  std::ifstream unprivileged_start("/proc/sys/net/ipv4/ip_unprivileged_port_start");
+  int first_unprivileged = 1024;
+  unprivileged_start >> first_unprivileged;
+  if (first_unprivileged <= 7) {
+    WARN("every port is unprivileged on this host; nothing to test");
+    return;
+  }
+  TempDir dir;
+  const auto config = dir.write("netsvcd.yaml", hello_config(7));
+  // As root the test runs netsvcd as nobody, who may not bind port 7.
+  DaemonProcess process({"-c", config.string()},
+                        {.max_open_files = std::nullopt, .drop_privileges = true});
+  CHECK(process.wait_exit(20s) == 3);
+  CHECK(process.err().ends_with(
+      "error listener hello: cannot listen on 127.0.0.1:7: Permission denied (ports below 1024 "
+      "need root or CAP_NET_BIND_SERVICE)\n"));
+}
+
+TEST_CASE("SIGTERM and SIGINT stop netsvcd with exit 0 and free its ports", "[faults][signals]") {
+  for (const int signal : {SIGTERM, SIGINT}) {
+    TempDir dir;
+    const auto port = free_port();
+    const auto daemon = start_netsvcd(dir, hello_config(port));
+    CHECK(fetch("127.0.0.1", port) == "Hello World\n");
+    daemon->signal(signal);
+    CHECK(daemon->wait_exit() == 0);
+    CHECK(daemon->count_log("stopped after serving 1 connection(s)") == 1);
+    CHECK(refused("127.0.0.1", port));
+    PortSquatter rebind(port);  // REQUIREs that the port can be bound again
+  }
+}
+
+TEST_CASE("SIGTERM lets a connection in flight finish", "[faults][signals]") {
+  TempDir dir;
+  const auto port = free_port();
+  const std::string message = message_of_size(kLargerThanSocketBuffers);
+  const auto daemon =
+      start_netsvcd(dir, hello_config(port, fmt::format("    message: {}", message)));
+  Connection slow("127.0.0.1", port, 5s, 4096);
+  // The first bytes prove the write is under way; the rest cannot all be in kernel buffers.
+  std::string received = slow.read(1);
+  daemon->signal(SIGTERM);
+  REQUIRE(daemon->wait_for_log(
+      "received SIGTERM: stopping; no longer accepting; waiting up to 5s for 1 connection(s)"));
+  CHECK(refused("127.0.0.1", port));  // no longer accepting
+  received += slow.read_to_end();
+  const bool complete = received == message + "\n";
+  CHECK(complete);
+  CHECK(daemon->wait_exit() == 0);
+  CHECK(daemon->count_log("still open") == 0);
+}
+
+TEST_CASE("the stop waits at most shutdown_timeout for connections in flight",
+          "[faults][signals]") {
+  TempDir dir;
+  const auto port = free_port();
+  const auto daemon =
+      start_netsvcd(dir, "shutdown_timeout: 300ms\n" +
+                             hello_config(port, "    write_timeout: 60s\n    message: " +
+                                                    message_of_size(kLargerThanSocketBuffers)));
+  Connection stalled("127.0.0.1", port, 5s, 4096);
+  CHECK(stalled.read(1).size() == 1);
+  daemon->signal(SIGTERM);
+  CHECK(daemon->wait_exit() == 0);
+  CHECK(daemon->count_log("closing 1 connection(s) still open after 300ms") == 1);
+}
+
+TEST_CASE("a second stop signal ends the wait at once", "[faults][signals]") {
+  TempDir dir;
+  const auto port = free_port();
+  const auto daemon =
+      start_netsvcd(dir, "shutdown_timeout: 1h\n" +
+                             hello_config(port, "    write_timeout: 1h\n    message: " +
+                                                    message_of_size(kLargerThanSocketBuffers)));
+  Connection stalled("127.0.0.1", port, 5s, 4096);
+  CHECK(stalled.read(1).size() == 1);
+  daemon->signal(SIGTERM);
+  REQUIRE(daemon->wait_for_log("waiting up to 1h for 1 connection(s)"));
+  daemon->signal(SIGINT);
+  CHECK(daemon->wait_exit() == 0);
+  CHECK(daemon->count_log("closing 1 connection(s) still open on a second signal") == 1);
+}
+
+TEST_CASE("running out of descriptors pauses accepting, logs rate-limited, and recovers",
+          "[faults][emfile]") {
+  TempDir dir;
+  const auto port = free_port();
+  const auto daemon = start_netsvcd(dir, "threads: 2\n" + hello_config(port),
+                                    {.max_open_files = 48, .drop_privileges = false});
+  const auto started = std::chrono::steady_clock::now();
+  // Holders connect and never close: each one the daemon accepts keeps a descriptor until its
+  // lingering close gives up (2 s), so together they exhaust the daemon's 48 descriptors.
+  std::vector<Connection> holders;
+  for (int i = 0; i < 60; ++i)
+    holders.emplace_back("127.0.0.1", port);
+  REQUIRE(daemon->wait_for_log("accept on 127.0.0.1:" + std::to_string(port) +
+                               " failed: Too many open files; pausing"));
+  // Every client is served once descriptors free up; none is lost.
+  for (int i = 0; i < 10; ++i)
+    CHECK(fetch("127.0.0.1", port, {}, 20s) == "Hello World\n");
+  for (auto& holder : holders)
+    CHECK(holder.read_to_end(20s) == "Hello World\n");
+
+  const auto elapsed = std::chrono::steady_clock::now() - started;
+  // Never spins: one attempt per 100 ms pause at most, and one warning per 5 s at most.
+  const auto tenths = std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count() / 100;
+  CHECK(daemon->count_log("paused: Too many open files") <= static_cast<std::size_t>(tenths + 2));
+  CHECK(daemon->count_log("failed: Too many open files") <=
+        static_cast<std::size_t>(tenths / 50 + 1));
+  CHECK(fetch("127.0.0.1", port) == "Hello World\n");
+}
+
+TEST_CASE("clients that reset at once leave no descriptor behind", "[faults]") {
+  TempDir dir;
+  const auto port = free_port();
+  const auto daemon = start_netsvcd(dir, hello_config(port));
+  const auto baseline = daemon->open_files();
+  for (int i = 0; i < 200; ++i) {
+    Connection connection("127.0.0.1", port);
+    if (i % 2 == 0) connection.send("garbage\x01\x02\xff");
+    connection.reset();
+  }
+  CHECK(daemon->wait_open_files_at_most(baseline));
+  CHECK(fetch("127.0.0.1", port) == "Hello World\n");
+  daemon->signal(SIGTERM);
+  CHECK(daemon->wait_exit() == 0);
+}
+
+}  // namespace netsvcd::test

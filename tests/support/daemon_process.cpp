@@ -1,0 +1,212 @@
+#include "support/daemon_process.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <stdexcept>
+
+#include "support/temp_dir.hpp"
+
+namespace netsvcd::test {
+namespace {
+
+constexpr uid_t kNobody = 65534;
+
+std::size_t count_lines_with(const std::string& text, std::string_view needle) {
+  std::size_t count = 0;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    if (std::string_view(text).substr(start, end - start).find(needle) != std::string_view::npos) {
+      ++count;
+    }
+    start = end + 1;
+  }
+  return count;
+}
+
+}  // namespace
+
+std::string netsvcd_binary() {
+  return NETSVCD_BINARY;
+}
+
+DaemonProcess::DaemonProcess(std::vector<std::string> args, LaunchOptions options) {
+  int out_pipe[2];
+  int err_pipe[2];
+  if (::pipe2(out_pipe, O_CLOEXEC) != 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0) {
+    throw std::runtime_error("pipe2 failed");
+  }
+  std::vector<std::string> argv_storage{netsvcd_binary()};
+  argv_storage.insert(argv_storage.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& arg : argv_storage)
+    argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  // Nothing systemd-related may leak in from the environment the tests run in.
+  std::vector<char*> envp;
+  for (char** variable = environ; *variable; ++variable) {
+    const std::string_view entry(*variable);
+    if (entry.starts_with("NOTIFY_SOCKET=") || entry.starts_with("LISTEN_") ||
+        entry.starts_with("JOURNAL_STREAM=") || entry.starts_with("WATCHDOG_")) {
+      continue;
+    }
+    envp.push_back(*variable);
+  }
+  envp.push_back(nullptr);
+
+  pid_ = ::fork();
+  if (pid_ < 0) throw std::runtime_error("fork failed");
+  if (pid_ == 0) {
+    // The child: only async-signal-safe calls from here to exec.
+    ::dup2(out_pipe[1], STDOUT_FILENO);
+    ::dup2(err_pipe[1], STDERR_FILENO);
+    if (options.max_open_files) {
+      const rlimit limit{*options.max_open_files, *options.max_open_files};
+      if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) ::_exit(120);
+    }
+    if (options.drop_privileges && ::geteuid() == 0) {
+      if (::setgroups(0, nullptr) != 0 || ::setgid(kNobody) != 0 || ::setuid(kNobody) != 0) {
+        ::_exit(121);
+      }
+    }
+    ::execve(argv[0], argv.data(), envp.data());
+    ::_exit(127);
+  }
+  ::close(out_pipe[1]);
+  ::close(err_pipe[1]);
+  pidfd_ = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));
+  if (pidfd_ < 0) throw std::runtime_error("pidfd_open failed");
+  reader_ = std::thread([this, out = out_pipe[0], err = err_pipe[0]] { read_output(out, err); });
+}
+
+DaemonProcess::~DaemonProcess() {
+  if (!exit_code_) {
+    ::kill(pid_, SIGKILL);
+    wait_exit(10s);
+  }
+  if (reader_.joinable()) reader_.join();
+  if (pidfd_ >= 0) ::close(pidfd_);
+}
+
+void DaemonProcess::read_output(int out_fd, int err_fd) {
+  std::array<pollfd, 2> fds{{{out_fd, POLLIN, 0}, {err_fd, POLLIN, 0}}};
+  std::array<char, 65536> buffer;
+  int open_count = 2;
+  while (open_count > 0) {
+    if (::poll(fds.data(), fds.size(), -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    for (std::size_t i = 0; i < fds.size(); ++i) {
+      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
+      const ssize_t n = ::read(fds[i].fd, buffer.data(), buffer.size());
+      if (n <= 0) {
+        ::close(fds[i].fd);
+        fds[i].fd = -1;
+        --open_count;
+        continue;
+      }
+      std::lock_guard lock(mutex_);
+      (i == 0 ? out_ : err_).append(buffer.data(), static_cast<std::size_t>(n));
+      changed_.notify_all();
+    }
+  }
+  std::lock_guard lock(mutex_);
+  closed_ = true;
+  changed_.notify_all();
+}
+
+bool DaemonProcess::wait_for_log(std::string_view text, std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  return changed_.wait_for(lock, timeout, [&] {
+    return count_lines_with(err_, text) > 0 || closed_;
+  }) && count_lines_with(err_, text) > 0;
+}
+
+std::size_t DaemonProcess::count_log(std::string_view text) const {
+  std::lock_guard lock(mutex_);
+  return count_lines_with(err_, text);
+}
+
+std::string DaemonProcess::err() const {
+  std::lock_guard lock(mutex_);
+  return err_;
+}
+
+std::string DaemonProcess::out() const {
+  std::lock_guard lock(mutex_);
+  return out_;
+}
+
+void DaemonProcess::signal(int signal) {
+  if (!exit_code_) ::kill(pid_, signal);
+}
+
+std::optional<int> DaemonProcess::wait_exit(std::chrono::milliseconds timeout) {
+  if (exit_code_) return exit_code_;
+  pollfd fd{pidfd_, POLLIN, 0};
+  int ready = 0;
+  do {
+    ready = ::poll(&fd, 1, static_cast<int>(timeout.count()));
+  } while (ready < 0 && errno == EINTR);
+  if (ready <= 0) return std::nullopt;
+  int status = 0;
+  if (::waitpid(pid_, &status, 0) != pid_) return std::nullopt;
+  exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  if (reader_.joinable()) reader_.join();
+  return exit_code_;
+}
+
+std::size_t DaemonProcess::open_files() const {
+  std::size_t count = 0;
+  std::error_code ec;
+  for (auto it = std::filesystem::directory_iterator("/proc/" + std::to_string(pid_) + "/fd", ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    ++count;
+  }
+  return count;
+}
+
+bool DaemonProcess::wait_open_files_at_most(std::size_t count,
+                                            std::chrono::milliseconds timeout) const {
+  // /proc offers no change notification, so this polls; it waits for a condition, never for a
+  // fixed time.
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (open_files() > count) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(10ms);
+  }
+  return true;
+}
+
+std::unique_ptr<DaemonProcess> start_netsvcd(const TempDir& dir, std::string_view yaml,
+                                             LaunchOptions options) {
+  const auto config = dir.write("netsvcd.yaml", yaml);
+  auto process = std::make_unique<DaemonProcess>(
+      std::vector<std::string>{"--config", config.string(), "--log-level", "debug"}, options);
+  if (!process->wait_for_log(" ready: ")) {
+    throw std::runtime_error("netsvcd did not get ready; it logged:\n" + process->err());
+  }
+  return process;
+}
+
+RunResult run_netsvcd(std::vector<std::string> args, std::chrono::milliseconds timeout) {
+  DaemonProcess process(std::move(args));
+  const auto code = process.wait_exit(timeout);
+  if (!code) throw std::runtime_error("netsvcd did not exit within the deadline");
+  return {*code, process.out(), process.err()};
+}
+
+}  // namespace netsvcd::test

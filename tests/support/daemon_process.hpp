@@ -1,0 +1,100 @@
+// DaemonProcess: the real netsvcd binary run as a child for an integration test, its stdout and
+// stderr collected by a reader thread. Tests wait on what it logs or on its exit, always with a
+// deadline, never with a fixed sleep. The destructor kills and reaps a child still running.
+// Methods may be called from the test thread while the reader thread appends (a mutex guards
+// the buffers).
+#pragma once
+
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+namespace netsvcd::test {
+
+using namespace std::chrono_literals;
+
+struct LaunchOptions {
+  std::optional<rlim_t> max_open_files;  // RLIMIT_NOFILE for the child
+  bool drop_privileges = false;          // when root, run the child as nobody
+};
+
+class DaemonProcess {
+ public:
+  // Starts netsvcd with `args` (not including the program name).
+  explicit DaemonProcess(std::vector<std::string> args, LaunchOptions options = {});
+  ~DaemonProcess();
+  DaemonProcess(const DaemonProcess&) = delete;
+  DaemonProcess& operator=(const DaemonProcess&) = delete;
+
+  pid_t pid() const { return pid_; }
+
+  // True once stderr has a line containing `text`; false if the deadline passes or the process
+  // exits first.
+  bool wait_for_log(std::string_view text, std::chrono::milliseconds timeout = 10s);
+  // Lines of stderr so far that contain `text`.
+  std::size_t count_log(std::string_view text) const;
+  std::string err() const;
+  std::string out() const;
+
+  void signal(int signal);
+  // The exit code (or 128 + signal if killed) once the process has ended, nullopt on timeout.
+  std::optional<int> wait_exit(std::chrono::milliseconds timeout = 10s);
+  // Descriptors the process has open now (from /proc).
+  std::size_t open_files() const;
+  // Waits until the process has at most `count` descriptors open; false on timeout.
+  bool wait_open_files_at_most(std::size_t count, std::chrono::milliseconds timeout = 10s) const;
+
+ private:
+  void read_output(int out_fd, int err_fd);
+
+  pid_t pid_ = -1;
+  int pidfd_ = -1;
+  std::optional<int> exit_code_;
+  mutable std::mutex mutex_;
+  std::condition_variable changed_;
+  std::string out_;      // guarded by mutex_
+  std::string err_;      // guarded by mutex_
+  bool closed_ = false;  // both pipes at EOF; guarded by mutex_
+  std::thread reader_;
+};
+
+// Runs netsvcd to its end (for --check-config, --version, start-up failures).
+struct RunResult {
+  int exit_code;
+  std::string out;
+  std::string err;
+};
+RunResult run_netsvcd(std::vector<std::string> args, std::chrono::milliseconds timeout = 20s);
+
+// The netsvcd binary under test.
+std::string netsvcd_binary();
+
+class TempDir;
+// Writes `yaml` to netsvcd.yaml in `dir`, starts netsvcd on it with --log-level debug and waits
+// for its "ready" line; throws with everything it logged if it is not ready within 10 s.
+std::unique_ptr<DaemonProcess> start_netsvcd(const TempDir& dir, std::string_view yaml,
+                                             LaunchOptions options = {});
+
+}  // namespace netsvcd::test
+
+namespace Catch {
+// Lets failed checks on wait_exit() show the exit code, or that there was none.
+template <>
+struct StringMaker<std::optional<int>> {
+  static std::string convert(const std::optional<int>& code) {
+    return code ? "exit code " + std::to_string(*code) : std::string("no exit yet");
+  }
+};
+}  // namespace Catch

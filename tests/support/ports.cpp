@@ -1,0 +1,61 @@
+#include "support/ports.hpp"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <random>
+#include <stdexcept>
+#include <string>
+
+namespace netsvcd::test {
+namespace {
+
+constexpr int kLowest = 20000;
+constexpr int kHighest = 32000;  // the ephemeral range starts at 32768
+
+bool bindable(std::uint16_t port) {
+  // A dual-stack wildcard bind succeeds only if nothing holds the port on any address.
+  const int fd = ::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  const int off = 0;
+  ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);
+  sockaddr_in6 address{};
+  address.sin6_family = AF_INET6;
+  address.sin6_addr = in6addr_any;
+  address.sin6_port = htons(port);
+  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+  ::close(fd);
+  return ok;
+}
+
+// Holds the lock until the process ends; the descriptor is deliberately never closed.
+bool reserve(std::uint16_t port) {
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / "netsvcd-test-ports";
+  std::filesystem::create_directories(dir);
+  const auto path = dir / std::to_string(port);
+  const int fd = ::open(path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0666);
+  if (fd < 0) return false;
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd);
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::uint16_t free_port() {
+  static std::mt19937 random(std::random_device{}());
+  std::uniform_int_distribution<int> pick(kLowest, kHighest);
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    const auto port = static_cast<std::uint16_t>(pick(random));
+    if (reserve(port) && bindable(port)) return port;
+  }
+  throw std::runtime_error("no free port found between 20000 and 32000");
+}
+
+}  // namespace netsvcd::test
