@@ -53,6 +53,23 @@ std::string message_of_size(std::size_t size) {
   return std::string(size, 'm');
 }
 
+// A config whose hello answer the kernel cannot buffer, so a client that reads slowly keeps the
+// connection in flight; `settings` go at the top level.
+std::string large_answer_config(std::uint16_t port, std::string_view settings,
+                                std::string_view write_timeout) {
+  return std::string(settings) + "\n" +
+         hello_config(port, fmt::format("    write_timeout: {}\n    message: {}", write_timeout,
+                                        message_of_size(kLargerThanSocketBuffers)));
+}
+
+// A client with a small receive window that has taken the first byte of its answer: proof that
+// the daemon is mid-write.
+Connection start_slow_transfer(std::uint16_t port) {
+  Connection connection("127.0.0.1", port, 5s, 4096);
+  CHECK(connection.read(1) == "m");
+  return connection;
+}
+
 }  // namespace
 
 TEST_CASE("a port in use stops start-up with one line naming listener and address", "[faults]") {
@@ -103,18 +120,15 @@ TEST_CASE("SIGTERM and SIGINT stop netsvcd with exit 0 and free its ports", "[fa
 TEST_CASE("SIGTERM lets a connection in flight finish", "[faults][signals]") {
   TempDir dir;
   const auto port = free_port();
-  const std::string message = message_of_size(kLargerThanSocketBuffers);
-  const auto daemon =
-      start_netsvcd(dir, hello_config(port, fmt::format("    message: {}", message)));
-  Connection slow("127.0.0.1", port, 5s, 4096);
-  // The first bytes prove the write is under way; the rest cannot all be in kernel buffers.
-  std::string received = slow.read(1);
+  const auto daemon = start_netsvcd(dir, large_answer_config(port, "", "10s"));
+  Connection slow = start_slow_transfer(port);
+  std::string received = "m";  // the byte start_slow_transfer took
   daemon->signal(SIGTERM);
   REQUIRE(daemon->wait_for_log(
       "received SIGTERM: stopping; no longer accepting; waiting up to 5s for 1 connection(s)"));
   CHECK(refused("127.0.0.1", port));  // no longer accepting
   received += slow.read_to_end();
-  const bool complete = received == message + "\n";
+  const bool complete = received == message_of_size(kLargerThanSocketBuffers) + "\n";
   CHECK(complete);
   CHECK(daemon->wait_exit() == 0);
   CHECK(daemon->count_log("still open") == 0);
@@ -125,11 +139,8 @@ TEST_CASE("the stop waits at most shutdown_timeout for connections in flight",
   TempDir dir;
   const auto port = free_port();
   const auto daemon =
-      start_netsvcd(dir, "shutdown_timeout: 300ms\n" +
-                             hello_config(port, "    write_timeout: 60s\n    message: " +
-                                                    message_of_size(kLargerThanSocketBuffers)));
-  Connection stalled("127.0.0.1", port, 5s, 4096);
-  CHECK(stalled.read(1).size() == 1);
+      start_netsvcd(dir, large_answer_config(port, "shutdown_timeout: 300ms", "60s"));
+  const Connection stalled = start_slow_transfer(port);
   daemon->signal(SIGTERM);
   CHECK(daemon->wait_exit() == 0);
   CHECK(daemon->count_log("closing 1 connection(s) still open after 300ms") == 1);
@@ -138,12 +149,8 @@ TEST_CASE("the stop waits at most shutdown_timeout for connections in flight",
 TEST_CASE("a second stop signal ends the wait at once", "[faults][signals]") {
   TempDir dir;
   const auto port = free_port();
-  const auto daemon =
-      start_netsvcd(dir, "shutdown_timeout: 1h\n" +
-                             hello_config(port, "    write_timeout: 1h\n    message: " +
-                                                    message_of_size(kLargerThanSocketBuffers)));
-  Connection stalled("127.0.0.1", port, 5s, 4096);
-  CHECK(stalled.read(1).size() == 1);
+  const auto daemon = start_netsvcd(dir, large_answer_config(port, "shutdown_timeout: 1h", "1h"));
+  const Connection stalled = start_slow_transfer(port);
   daemon->signal(SIGTERM);
   REQUIRE(daemon->wait_for_log("waiting up to 1h for 1 connection(s)"));
   daemon->signal(SIGINT);

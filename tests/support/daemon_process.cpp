@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <iostream>
 #include <stdexcept>
 
 #include "support/temp_dir.hpp"
@@ -21,6 +22,7 @@ namespace netsvcd::test {
 namespace {
 
 constexpr uid_t kNobody = 65534;
+constexpr int kLogLinesShown = 40;
 
 std::size_t count_lines_with(const std::string& text, std::string_view needle) {
   std::size_t count = 0;
@@ -98,6 +100,16 @@ DaemonProcess::~DaemonProcess() {
   }
   if (reader_.joinable()) reader_.join();
   if (pidfd_ >= 0) ::close(pidfd_);
+  // ctest shows a test's output only when it fails: then the daemon's own words are there.
+  const std::string log = err();
+  std::size_t start = log.size();
+  for (int newlines = 0; newlines <= kLogLinesShown && start != std::string::npos && start > 0;
+       ++newlines) {
+    start = log.rfind('\n', start - 1);
+  }
+  const std::string_view tail =
+      start == std::string::npos ? log : std::string_view(log).substr(start + 1);
+  std::cout << "--- netsvcd pid " << pid_ << ", last lines of stderr ---\n" << tail << std::flush;
 }
 
 void DaemonProcess::read_output(int out_fd, int err_fd) {
