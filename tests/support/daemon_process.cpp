@@ -103,12 +103,12 @@ DaemonProcess::~DaemonProcess() {
   // ctest shows a test's output only when it fails: then the daemon's own words are there.
   const std::string log = err();
   std::size_t start = log.size();
-  for (int newlines = 0; newlines <= kLogLinesShown && start != std::string::npos && start > 0;
-       ++newlines) {
-    start = log.rfind('\n', start - 1);
+  int newlines = 0;
+  while (start > 0 && newlines <= kLogLinesShown) {
+    if (log[--start] == '\n') ++newlines;
   }
-  const std::string_view tail =
-      start == std::string::npos ? log : std::string_view(log).substr(start + 1);
+  if (newlines > kLogLinesShown) ++start;  // skip the newline before the first line shown
+  const std::string_view tail = std::string_view(log).substr(start);
   std::cout << "--- netsvcd pid " << pid_ << ", last lines of stderr ---\n" << tail << std::flush;
 }
 
