@@ -1,22 +1,13 @@
 #include "net/send_and_close.hpp"
 
-#include <array>
-
 #include <spdlog/spdlog.h>
 
 #include "config/duration.hpp"
+#include "net/lingering_close.hpp"
 
 namespace netsvcd::net {
-namespace {
 
 using namespace asio::experimental::awaitable_operators;
-
-// How long, and how much, we keep reading after our answer before closing. Clients such as nc or
-// telnet close as soon as they see our FIN, so this rarely waits; it bounds the ones that don't.
-constexpr auto kLingerTime = std::chrono::seconds(2);
-constexpr std::size_t kLingerBytes = 64 * 1024;
-
-}  // namespace
 
 asio::awaitable<void> send_and_close(tcp::socket& socket, std::string_view payload,
                                      const services::ConnectionInfo& info) {
@@ -38,19 +29,7 @@ asio::awaitable<void> send_and_close(tcp::socket& socket, std::string_view paylo
     co_return;
   }
 
-  boost::system::error_code ec;
-  socket.shutdown(tcp::socket::shutdown_send, ec);
-  if (ec) co_return;
-  deadline.expires_after(kLingerTime);
-  std::array<char, 4096> discard;
-  for (std::size_t drained = 0; drained < kLingerBytes;) {
-    const auto read = co_await (socket.async_read_some(asio::buffer(discard), use_nothrow) ||
-                                deadline.async_wait(use_nothrow));
-    if (read.index() == 1) break;
-    const auto [read_ec, bytes] = std::get<0>(read);
-    if (read_ec) break;  // EOF: the client closed, as it should
-    drained += bytes;
-  }
+  co_await lingering_close(socket);
 }
 
 }  // namespace netsvcd::net

@@ -9,10 +9,8 @@
 
 namespace netsvcd::net {
 
-// Writes all of `payload` (coping with partial writes) within info.write_timeout, then shuts the
-// sending side and discards what the client sent until it closes (bounded in time and bytes), so
-// that unread input never turns the close into a reset that could destroy the answer in flight.
-// A client that does not take the payload in time is cut off with a reset.
+// Writes all of `payload` (coping with partial writes) within info.write_timeout, then closes
+// with lingering_close. A client that does not take the payload in time is cut off with a reset.
 asio::awaitable<void> send_and_close(tcp::socket& socket, std::string_view payload,
                                      const services::ConnectionInfo& info);
 
