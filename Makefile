@@ -9,8 +9,8 @@ JOBS ?= $(shell nproc)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # Debian 12 packages to build, test and format. libboost1.81-dev replaces libboost-dev (1.74)
-# if that is installed: the two cannot be installed together.
-DEPS := cmake make g++ pkg-config libboost1.81-dev libyaml-cpp-dev libspdlog-dev libfmt-dev \
+# if that is installed: the two cannot be installed together, and apt says so when it happens.
+DEPS := cmake make g++ git libboost1.81-dev libyaml-cpp-dev libspdlog-dev libfmt-dev \
         libcli11-dev catch2 clang-format
 
 SOURCES = $(shell git ls-files '*.cpp' '*.hpp' 2>/dev/null)
@@ -27,12 +27,13 @@ deps:
 	if [ -n "$$missing" ]; then \
 	  echo "make deps: installing" $$missing; \
 	  $(SUDO) apt-get update -qq && \
-	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-	    $$missing >/dev/null; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+	    $$missing | grep -E '^(The following|  |Need to get|[0-9]+ upgraded)' || true; \
 	fi
 
+# Configures once; a configure that failed half-way (no Makefile yet) is tried again.
 configure: deps
-	@[ -f $(BUILD_DIR)/CMakeCache.txt ] || \
+	@[ -f $(BUILD_DIR)/Makefile ] || \
 	  cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) >/dev/null
 
 build: configure
@@ -46,16 +47,18 @@ test: build
 
 # The whole suite again, daemon included, under AddressSanitizer and UndefinedBehaviorSanitizer.
 asan: deps
-	@[ -f $(ASAN_DIR)/CMakeCache.txt ] || \
+	@[ -f $(ASAN_DIR)/Makefile ] || \
 	  cmake -S . -B $(ASAN_DIR) -DCMAKE_BUILD_TYPE=Debug \
 	    -DNETSVCD_SANITIZE=address,undefined >/dev/null
 	cmake --build $(ASAN_DIR) -j $(JOBS)
 	ctest --test-dir $(ASAN_DIR) --output-on-failure -j $(JOBS)
 
 check-format: deps
+	@[ -n "$(SOURCES)" ] || { echo "check-format: no sources found (is this a git checkout?)"; exit 1; }
 	clang-format --dry-run --Werror $(SOURCES)
 
 format: deps
+	@[ -n "$(SOURCES)" ] || { echo "format: no sources found (is this a git checkout?)"; exit 1; }
 	clang-format -i $(SOURCES)
 
 clean:

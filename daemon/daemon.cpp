@@ -43,26 +43,29 @@ std::string_view signal_name(int signal) {
   }
 }
 
+// Waits for SIGTERM or SIGINT and returns it; SIGHUP is logged and ignored until reloading
+// arrives, so that logrotate or a reload request never stops the daemon or cuts a drain short.
+asio::awaitable<int> next_stop_signal(asio::signal_set& signals) {
+  for (;;) {
+    const auto [ec, signal] = co_await signals.async_wait(use_nothrow);
+    if (ec) co_return 0;  // the set was cancelled: the daemon is going down anyway
+    if (signal != SIGHUP) co_return signal;
+    spdlog::warn("received SIGHUP: reloading the configuration is not supported yet; ignored");
+  }
+}
+
 // SIGTERM or SIGINT: stop accepting, give connections in flight up to shutdown_timeout, stop the
 // pool. A second stop signal during the wait stops at once.
 asio::awaitable<void> watch_signals(asio::signal_set& signals, net::ListenerSet& listeners,
                                     const net::ConnectionTracker& tracker,
                                     const config::Config& config, IoPool& pool) {
-  for (;;) {
-    const auto [ec, signal] = co_await signals.async_wait(use_nothrow);
-    if (ec) co_return;
-    if (signal != SIGHUP) {
-      co_await listeners.stop();
-      spdlog::info(
-          "received {}: stopping; no longer accepting; waiting up to {} for {} connection(s) in "
-          "flight",
-          signal_name(signal), config::format_duration(config.shutdown_timeout), tracker.active());
-      break;
-    }
-    spdlog::warn("received SIGHUP: reloading the configuration is not supported yet; ignored");
-  }
-  const auto drained = co_await (wait_for_drain(tracker, config.shutdown_timeout) ||
-                                 signals.async_wait(use_nothrow));
+  const int signal = co_await next_stop_signal(signals);
+  co_await listeners.stop();
+  spdlog::info(
+      "received {}: stopping; no longer accepting; waiting up to {} for {} connection(s) in flight",
+      signal_name(signal), config::format_duration(config.shutdown_timeout), tracker.active());
+  const auto drained =
+      co_await (wait_for_drain(tracker, config.shutdown_timeout) || next_stop_signal(signals));
   if (const auto left = tracker.active(); left > 0) {
     spdlog::warn("closing {} connection(s) still open{}", left,
                  drained.index() == 0 ? " after " + config::format_duration(config.shutdown_timeout)
@@ -75,7 +78,12 @@ asio::awaitable<void> watch_signals(asio::signal_set& signals, net::ListenerSet&
 }  // namespace
 
 int Daemon::run() {
-  // 1. Load and validate the whole config before touching any socket.
+  // 1. Catch the stop signals first: from here on a SIGTERM is a clean stop, even while the
+  //    config loads (which may wait on name resolution) or before any port opens.
+  IoPool pool;
+  asio::signal_set signals(pool.context(), SIGTERM, SIGINT, SIGHUP);
+
+  // 2. Load and validate the whole config before touching any socket.
   const auto loaded = config::load_config_file(options_.config_file);
   if (!loaded.config) {
     for (const auto& error : loaded.errors)
@@ -87,11 +95,6 @@ int Daemon::run() {
   const config::Config& config = *loaded.config;
   set_log_level(options_.log_level.value_or(config.log_level));
 
-  IoPool pool(config.threads);
-  // 2. Catch the stop signals before any port opens: once a client can connect, a SIGTERM is a
-  //    clean stop.
-  asio::signal_set signals(pool.context(), SIGTERM, SIGINT, SIGHUP);
-
   // 3. Bind every listener; any failure stops start-up with one line naming what failed.
   net::SocketSource sockets(pool.context());
   auto opened = net::ListenerSet::open(pool.context(), config, sockets, tracker_);
@@ -102,13 +105,19 @@ int Daemon::run() {
   auto& listeners = std::get<net::ListenerSet>(opened);
 
   asio::co_spawn(pool.context(), watch_signals(signals, listeners, tracker_, config, pool),
-                 asio::detached);
+                 [&pool](const std::exception_ptr& error) {
+                   // Without its signal watcher the daemon could never stop cleanly: stop now.
+                   if (error) {
+                     spdlog::critical("the signal watcher failed: {}", describe(error));
+                     pool.stop();
+                   }
+                 });
 
   // 4. Serve.
   listeners.start();
-  pool.start();
+  pool.start(config.threads);
   spdlog::info("netsvcd {} ready: {} listener(s) on {} address(es), {} thread(s)", kVersion,
-               listeners.size(), listeners.endpoint_count(), pool.threads());
+               listeners.size(), listeners.endpoint_count(), config.threads);
 
   // 5. Until watch_signals stops the pool.
   pool.join();

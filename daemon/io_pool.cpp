@@ -2,21 +2,20 @@
 
 #include <spdlog/spdlog.h>
 
+#include "log.hpp"
+
 namespace netsvcd {
 
-IoPool::IoPool(unsigned threads)
-    : thread_count_(threads),
-      context_(static_cast<int>(threads)),
-      work_(asio::make_work_guard(context_)) {}
+IoPool::IoPool() : work_(asio::make_work_guard(context_)) {}
 
 IoPool::~IoPool() {
   stop();
   join();
 }
 
-void IoPool::start() {
-  threads_.reserve(thread_count_);
-  for (unsigned i = 0; i < thread_count_; ++i)
+void IoPool::start(unsigned threads) {
+  threads_.reserve(threads);
+  for (unsigned i = 0; i < threads; ++i)
     threads_.emplace_back([this] { run_thread(); });
 }
 
@@ -34,8 +33,8 @@ void IoPool::run_thread() {
   while (!context_.stopped()) {
     try {
       context_.run();
-    } catch (const std::exception& e) {
-      spdlog::error("unexpected error in the thread pool: {}", e.what());
+    } catch (...) {
+      spdlog::error("unexpected error in the thread pool: {}", describe(std::current_exception()));
     }
   }
 }

@@ -12,15 +12,15 @@ namespace netsvcd {
 
 class IoPool {
  public:
-  explicit IoPool(unsigned threads);
+  IoPool();
   ~IoPool();
   IoPool(const IoPool&) = delete;
   IoPool& operator=(const IoPool&) = delete;
 
   asio::io_context& context() { return context_; }
-  unsigned threads() const { return thread_count_; }
 
-  void start();
+  // Runs the context on `threads` threads.
+  void start(unsigned threads);
   // Makes every thread return from the context as soon as its current handler ends.
   void stop();
   void join();
@@ -28,7 +28,6 @@ class IoPool {
  private:
   void run_thread();
 
-  unsigned thread_count_;
   asio::io_context context_;
   // Keeps run() from returning while the daemon is between work items.
   asio::executor_work_guard<asio::io_context::executor_type> work_;

@@ -27,4 +27,14 @@ std::optional<spdlog::level::level_enum> parse_log_level(std::string_view name) 
   return std::nullopt;
 }
 
+std::string describe(const std::exception_ptr& error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "an exception that is not a std::exception";
+  }
+}
+
 }  // namespace netsvcd

@@ -3,7 +3,9 @@
 // thread-safe.
 #pragma once
 
+#include <exception>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include <spdlog/common.h>
@@ -15,5 +17,8 @@ void set_log_level(spdlog::level::level_enum level);
 
 // "trace", "debug", "info", "warning", "error" ► the level; nullopt for anything else.
 std::optional<spdlog::level::level_enum> parse_log_level(std::string_view name);
+
+// What an exception says, for a log line: its what(), or that it was not a std::exception.
+std::string describe(const std::exception_ptr& error);
 
 }  // namespace netsvcd

@@ -1,5 +1,7 @@
 // netsvcd's entry point: the command line, then Daemon::run(). Only exit codes are decided here.
 #include <csignal>
+#include <cstdlib>
+#include <ctime>
 #include <iostream>
 
 #include <spdlog/spdlog.h>
@@ -52,7 +54,17 @@ int main(int argc, char** argv) {
 
   // A closed stderr or client must never kill the daemon; Asio reports EPIPE as an error.
   std::signal(SIGPIPE, SIG_IGN);
+  // netsvcd works in UTC: the time services' strftime formats (%s and %Z read the time zone) and
+  // the log timestamps alike. Set before any thread exists, as setenv requires.
+  ::setenv("TZ", "UTC", 1);
+  ::tzset();
   const auto level = log_level.empty() ? std::nullopt : netsvcd::parse_log_level(log_level);
   netsvcd::init_logging(level.value_or(spdlog::level::info));
-  return netsvcd::Daemon({config_file, level}).run();
+  try {
+    return netsvcd::Daemon({config_file, level}).run();
+  } catch (...) {
+    // Threads or descriptors refused at start-up, say: still one clear line and the code.
+    spdlog::critical("cannot run: {}", netsvcd::describe(std::current_exception()));
+    return netsvcd::kExitStartFailed;
+  }
 }

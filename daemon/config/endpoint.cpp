@@ -142,6 +142,10 @@ std::variant<std::vector<Endpoint>, std::string> resolve_listen(std::string_view
   if (bracketed) {
     const auto address = ip::make_address_v6(host_string, ec);
     if (ec) return "bad IPv6 address \"" + host_string + "\"";
+    // Asio reads an unknown interface name as scope 0 instead of failing.
+    if (host.find('%') != std::string_view::npos && address.scope_id() == 0) {
+      return "unknown interface in \"" + host_string + "\"";
+    }
     if (address.is_v4_mapped()) {
       return "an IPv4-mapped address; write the IPv4 address itself, as in " +
              ip::make_address_v4(ip::v4_mapped, address).to_string() + ":" + std::to_string(*port);
@@ -150,6 +154,10 @@ std::variant<std::vector<Endpoint>, std::string> resolve_listen(std::string_view
   }
   if (const auto address = ip::make_address_v4(host_string, ec); !ec) {
     return std::vector{make_endpoint(address, *port, v6only)};
+  }
+  // getaddrinfo would take "127.1" as 127.0.0.1: a typo must not pass as another address.
+  if (host.find_first_not_of("0123456789.") == std::string_view::npos) {
+    return "bad IPv4 address \"" + host_string + "\"";
   }
   if (!valid_host_name(host)) return "bad host \"" + host_string + "\"; " + std::string(kForms);
   auto resolved = resolve_name(host_string);

@@ -139,9 +139,14 @@ std::optional<ListenerConfig> read_listener(const YAML::Node& node, std::size_t 
   listener.endpoints = read_listen(reader, listener.v6only, origins, listener.name);
   if (kind) {
     listener.service = kind->configure(reader);
-    // Which keys are valid depends on the kind, so unknown keys are only known once it is.
-    reader.finish();
+  } else {
+    // Without a kind, a key is unknown only if no kind knows it.
+    for (const services::ServiceKind* any_kind : services::service_kinds()) {
+      for (const std::string_view key : any_kind->keys)
+        reader.allow(key);
+    }
   }
+  reader.finish();
   if (errors.size() != errors_before || !kind || !listener.service) return std::nullopt;
   return listener;
 }
@@ -178,8 +183,9 @@ std::shared_ptr<const Config> read_config(const YAML::Node& root, ConfigErrors& 
   if (!listeners.IsDefined()) {
     reader.error("listeners", "missing (this key is required: a list of listeners)");
   } else if (!listeners.IsSequence() || listeners.size() == 0) {
-    reader.error("listeners",
-                 "expected a list of one or more listeners, got " + describe_node(listeners));
+    reader.error("listeners", "expected a list of one or more listeners, got " +
+                                  (listeners.IsSequence() ? std::string("an empty list")
+                                                          : describe_node(listeners)));
   } else {
     NameLines names;
     for (std::size_t i = 0; i < listeners.size(); ++i) {

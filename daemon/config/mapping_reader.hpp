@@ -44,9 +44,10 @@ class MappingReader {
 
   // "listeners[1].kind" for key "kind".
   std::string path_of(std::string_view key) const;
-  const std::string& path() const { return path_; }
-  const YAML::Node& mapping() const { return mapping_; }
   ConfigErrors& errors() { return errors_; }
+
+  // Counts `key` as known without reading it.
+  void allow(std::string_view key) { entry(key); }
 
   // Reports every key that no accessor asked for, naming the ones that were expected (and the
   // closest one, when the key looks like a typo of it).

@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "log.hpp"
 #include "net/log_throttle.hpp"
 #include "services/service.hpp"
 
@@ -12,9 +13,9 @@ namespace {
 
 // Out of descriptors or kernel memory, accept fails at once until something closes: waiting a
 // little instead of retrying keeps the loop from spinning, and the kernel keeps the pending
-// connections in the backlog meanwhile.
-constexpr auto kExhaustedPause = std::chrono::milliseconds(100);
-constexpr auto kWarningInterval = std::chrono::seconds(5);
+// connections in the backlog meanwhile. Other failures get the same pause.
+constexpr auto kPause = std::chrono::milliseconds(100);
+constexpr auto kReportInterval = std::chrono::seconds(5);
 
 bool is_resource_exhaustion(const boost::system::error_code& ec) {
   const int value = ec.value();
@@ -26,12 +27,7 @@ bool is_resource_exhaustion(const boost::system::error_code& ec) {
 // the exception stops there and touches nothing else.
 auto log_failure(std::string context) {
   return [context = std::move(context)](const std::exception_ptr& error) {
-    if (!error) return;
-    try {
-      std::rethrow_exception(error);
-    } catch (const std::exception& e) {
-      spdlog::error("{}: {}", context, e.what());
-    }
+    if (error) spdlog::error("{}: {}", context, describe(error));
   };
 }
 
@@ -83,32 +79,33 @@ asio::awaitable<void> Listener::close_sockets() {
 asio::awaitable<void> Listener::accept_loop(tcp::acceptor& acceptor, config::Endpoint endpoint) {
   // Keeps this listener, and so `acceptor`, alive for as long as the loop runs.
   const auto self = shared_from_this();
-  LogThrottle exhausted_warning(kWarningInterval);
+  LogThrottle failure_report(kReportInterval);
   asio::steady_timer pause(strand_);
   while (!stopped_) {
     auto [ec, socket] = co_await acceptor.async_accept(
         asio::any_io_executor(asio::make_strand(context_)), use_nothrow);
     if (stopped_) break;
     if (!ec) {
-      serve(std::move(socket));
+      try {
+        serve(std::move(socket));
+      } catch (...) {
+        // Out of memory, most likely: lose this connection, never the listener.
+        spdlog::error("{}: cannot serve a connection: {}", config_.name,
+                      describe(std::current_exception()));
+      }
       continue;
     }
     if (ec == asio::error::connection_aborted) continue;  // the client gave up in the backlog
-    if (is_resource_exhaustion(ec)) {
-      if (const auto suppressed = exhausted_warning.admit()) {
-        spdlog::warn("{}: accept on {} failed: {}; pausing this socket {} ms at a time{}",
-                     config_.name, config::to_string(endpoint), ec.message(),
-                     kExhaustedPause.count(),
-                     *suppressed ? fmt::format(" ({} more since the last report)", *suppressed)
-                                 : std::string());
-      }
-      spdlog::debug("{}: accept on {} paused: {}", config_.name, config::to_string(endpoint),
-                    ec.message());
-    } else {
-      spdlog::error("{}: accept on {} failed: {}", config_.name, config::to_string(endpoint),
-                    ec.message());
+    if (const auto suppressed = failure_report.admit()) {
+      spdlog::log(is_resource_exhaustion(ec) ? spdlog::level::warn : spdlog::level::err,
+                  "{}: accept on {} failed: {}; pausing this socket {} ms at a time{}",
+                  config_.name, config::to_string(endpoint), ec.message(), kPause.count(),
+                  *suppressed ? fmt::format(" ({} more since the last report)", *suppressed)
+                              : std::string());
     }
-    pause.expires_after(kExhaustedPause);
+    spdlog::debug("{}: accept on {} paused: {}", config_.name, config::to_string(endpoint),
+                  ec.message());
+    pause.expires_after(kPause);
     co_await pause.async_wait(use_nothrow);
   }
 }

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "services/service.hpp"
+
 namespace netsvcd::net {
 namespace {
 
@@ -42,8 +44,10 @@ std::variant<ListenerSet, std::string> ListenerSet::open(asio::io_context& conte
 
 void ListenerSet::start() {
   for (const auto& listener : listeners_) {
-    spdlog::info("listener {} ({}) listening on {}", listener->config().name,
-                 listener->config().kind, describe_endpoints(listener->config()));
+    const auto summary = listener->config().service->summary();
+    spdlog::info("listener {} ({}) listening on {}{}", listener->config().name,
+                 listener->config().kind, describe_endpoints(listener->config()),
+                 summary.empty() ? summary : "; " + summary);
     listener->start();
   }
 }

@@ -34,8 +34,10 @@ std::shared_ptr<const Service> configure(config::MappingReader& options) {
   return std::make_shared<HelloService>(std::move(message));
 }
 
+constexpr std::string_view kKeys[] = {"message"};
+
 }  // namespace
 
-extern const ServiceKind kHelloKind{"hello", &configure};
+extern const ServiceKind kHelloKind{"hello", kKeys, &configure};
 
 }  // namespace netsvcd::services

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -31,10 +32,17 @@ class Service {
   // Serves one accepted connection to its end. Runs on the connection's own strand; every wait
   // inside must be bounded by a deadline, so that no client can hold a connection forever.
   virtual asio::awaitable<void> serve(tcp::socket socket, const ConnectionInfo& info) const = 0;
+
+  // What the start-up line should add about this listener beyond kind and addresses
+  // ("dictionary /usr/share/dict/words: 102401 words, ..."); empty for nothing.
+  virtual std::string summary() const { return {}; }
 };
 
 struct ServiceKind {
   std::string_view name;
+  // The keys the kind reads beyond the common ones, so that a listener whose kind is misspelt
+  // still has its other keys checked.
+  std::span<const std::string_view> keys;
   // Reads the kind's own keys from a listener's mapping and returns the configured service, or
   // nullptr after reporting every problem through `options`.
   std::shared_ptr<const Service> (*configure)(config::MappingReader& options);

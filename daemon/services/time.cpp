@@ -39,8 +39,10 @@ std::shared_ptr<const Service> configure(config::MappingReader& options) {
   return std::make_shared<TimeService>(std::move(*format));
 }
 
+constexpr std::string_view kKeys[] = {"format"};
+
 }  // namespace
 
-extern const ServiceKind kTimeKind{"time", &configure};
+extern const ServiceKind kTimeKind{"time", kKeys, &configure};
 
 }  // namespace netsvcd::services

@@ -95,8 +95,9 @@ TEST_CASE("a privileged port without permission stops start-up with a clear line
   TempDir dir;
   const auto config = dir.write("netsvcd.yaml", hello_config(7));
   // As root the test runs netsvcd as nobody, who may not bind port 7.
-  DaemonProcess process({"-c", config.string()},
-                        {.max_open_files = std::nullopt, .drop_privileges = true});
+  DaemonProcess process(
+      {"-c", config.string()},
+      {.program = {}, .max_open_files = std::nullopt, .drop_privileges = true, .environment = {}});
   CHECK(process.wait_exit(20s) == 3);
   CHECK(process.err().ends_with(
       "error listener hello: cannot listen on 127.0.0.1:7: Permission denied (ports below 1024 "
@@ -158,12 +159,32 @@ TEST_CASE("a second stop signal ends the wait at once", "[faults][signals]") {
   CHECK(daemon->count_log("closing 1 connection(s) still open on a second signal") == 1);
 }
 
+TEST_CASE("SIGHUP neither stops netsvcd nor cuts a stop's wait short", "[faults][signals]") {
+  TempDir dir;
+  const auto port = free_port();
+  const auto daemon = start_netsvcd(dir, large_answer_config(port, "shutdown_timeout: 1h", "1h"));
+  daemon->signal(SIGHUP);
+  REQUIRE(daemon->wait_for_log("received SIGHUP"));
+  CHECK(fetch("127.0.0.1", port, {}, 10s).size() == kLargerThanSocketBuffers + 1);
+
+  Connection slow = start_slow_transfer(port);
+  daemon->signal(SIGTERM);
+  REQUIRE(daemon->wait_for_log("waiting up to 1h for 1 connection(s)"));
+  daemon->signal(SIGHUP);
+  REQUIRE(daemon->wait_for_log_count("received SIGHUP", 2));
+  // The transfer in flight still completes, and only then does the daemon exit.
+  CHECK(slow.read_to_end(20s).size() == kLargerThanSocketBuffers);
+  CHECK(daemon->wait_exit() == 0);
+  CHECK(daemon->count_log("still open") == 0);
+}
+
 TEST_CASE("running out of descriptors pauses accepting, logs rate-limited, and recovers",
           "[faults][emfile]") {
   TempDir dir;
   const auto port = free_port();
-  const auto daemon = start_netsvcd(dir, "threads: 2\n" + hello_config(port),
-                                    {.max_open_files = 48, .drop_privileges = false});
+  const auto daemon = start_netsvcd(
+      dir, "threads: 2\n" + hello_config(port),
+      {.program = {}, .max_open_files = 48, .drop_privileges = false, .environment = {}});
   const auto started = std::chrono::steady_clock::now();
   // Holders connect and never close: each one the daemon accepts keeps a descriptor until its
   // lingering close gives up (2 s), so together they exhaust the daemon's 48 descriptors.

@@ -106,4 +106,36 @@ TEST_CASE("time writes a custom strftime pattern in UTC", "[time]") {
   CHECK(matched);
 }
 
+TEST_CASE("time answers IPv4 clients of a dual-stack listener", "[time]") {
+  TempDir dir;
+  const auto port = free_port();
+  const auto daemon = start_netsvcd(dir, fmt::format(R"(listeners:
+  - name: daytime
+    kind: time
+    listen: "[::]:{}"
+    format: rfc868
+)",
+                                                     port));
+  CHECK(fetch("127.0.0.1", port).size() == 4);
+  CHECK(daemon->wait_for_log("daytime: connection from [::ffff:127.0.0.1]:"));
+  CHECK(fetch("::1", port).size() == 4);
+}
+
+TEST_CASE("time is UTC whatever TZ the daemon is started with, %s and %Z included", "[time]") {
+  TempDir dir;
+  const auto port = free_port();
+  LaunchOptions options;
+  options.environment = {"TZ=America/New_York"};
+  const auto daemon = start_netsvcd(dir, time_config(port, R"(    format: "%s %H %Z")"), options);
+  const auto before = now();
+  const std::string answer = fetch("127.0.0.1", port);
+  const auto after = now();
+  std::tm tm{};
+  const std::time_t unix_time = std::stoll(answer);
+  ::gmtime_r(&unix_time, &tm);
+  CHECK(unix_time >= before - 2);
+  CHECK(unix_time <= after + 2);
+  CHECK(answer == fmt::format("{} {:02} GMT\n", unix_time, tm.tm_hour));  // gmtime names it GMT
+}
+
 }  // namespace netsvcd::test

@@ -5,6 +5,7 @@
 #include <grp.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -50,7 +51,8 @@ DaemonProcess::DaemonProcess(std::vector<std::string> args, LaunchOptions option
   if (::pipe2(out_pipe, O_CLOEXEC) != 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0) {
     throw std::runtime_error("pipe2 failed");
   }
-  std::vector<std::string> argv_storage{netsvcd_binary()};
+  std::vector<std::string> argv_storage{options.program.empty() ? netsvcd_binary()
+                                                                : options.program};
   argv_storage.insert(argv_storage.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (auto& arg : argv_storage)
@@ -66,12 +68,16 @@ DaemonProcess::DaemonProcess(std::vector<std::string> args, LaunchOptions option
     }
     envp.push_back(*variable);
   }
+  for (auto& variable : options.environment)
+    envp.push_back(variable.data());
   envp.push_back(nullptr);
 
   pid_ = ::fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
   if (pid_ == 0) {
-    // The child: only async-signal-safe calls from here to exec.
+    // The child: only async-signal-safe calls from here to exec. A test that aborts must not
+    // leave its daemon running.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     ::dup2(out_pipe[1], STDOUT_FILENO);
     ::dup2(err_pipe[1], STDERR_FILENO);
     if (options.max_open_files) {
@@ -141,10 +147,15 @@ void DaemonProcess::read_output(int out_fd, int err_fd) {
 }
 
 bool DaemonProcess::wait_for_log(std::string_view text, std::chrono::milliseconds timeout) {
+  return wait_for_log_count(text, 1, timeout);
+}
+
+bool DaemonProcess::wait_for_log_count(std::string_view text, std::size_t count,
+                                       std::chrono::milliseconds timeout) {
   std::unique_lock lock(mutex_);
-  return changed_.wait_for(lock, timeout, [&] {
-    return count_lines_with(err_, text) > 0 || closed_;
-  }) && count_lines_with(err_, text) > 0;
+  changed_.wait_for(lock, timeout,
+                    [&] { return count_lines_with(err_, text) >= count || closed_; });
+  return count_lines_with(err_, text) >= count;
 }
 
 std::size_t DaemonProcess::count_log(std::string_view text) const {
@@ -214,11 +225,18 @@ std::unique_ptr<DaemonProcess> start_netsvcd(const TempDir& dir, std::string_vie
   return process;
 }
 
-RunResult run_netsvcd(std::vector<std::string> args, std::chrono::milliseconds timeout) {
-  DaemonProcess process(std::move(args));
+RunResult run_program(std::string program, std::vector<std::string> args,
+                      std::chrono::milliseconds timeout) {
+  LaunchOptions options;
+  options.program = std::move(program);
+  DaemonProcess process(std::move(args), options);
   const auto code = process.wait_exit(timeout);
-  if (!code) throw std::runtime_error("netsvcd did not exit within the deadline");
+  if (!code) throw std::runtime_error("the program did not exit within the deadline");
   return {*code, process.out(), process.err()};
+}
+
+RunResult run_netsvcd(std::vector<std::string> args, std::chrono::milliseconds timeout) {
+  return run_program({}, std::move(args), timeout);
 }
 
 }  // namespace netsvcd::test

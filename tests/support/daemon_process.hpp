@@ -1,8 +1,8 @@
-// DaemonProcess: the real netsvcd binary run as a child for an integration test, its stdout and
-// stderr collected by a reader thread. Tests wait on what it logs or on its exit, always with a
-// deadline, never with a fixed sleep. The destructor kills and reaps a child still running.
-// Methods may be called from the test thread while the reader thread appends (a mutex guards
-// the buffers).
+// DaemonProcess: the real netsvcd binary (or a real client) run as a child for an integration
+// test, its stdout and stderr collected by a reader thread. Tests wait on what it logs or on its
+// exit, always with a deadline, never with a fixed sleep. The destructor kills and reaps a child
+// still running. Methods may be called from the test thread while the reader thread appends (a
+// mutex guards the buffers).
 #pragma once
 
 #include <sys/resource.h>
@@ -26,8 +26,10 @@ namespace netsvcd::test {
 using namespace std::chrono_literals;
 
 struct LaunchOptions {
+  std::string program;                   // an absolute path; empty for the netsvcd under test
   std::optional<rlim_t> max_open_files;  // RLIMIT_NOFILE for the child
   bool drop_privileges = false;          // when root, run the child as nobody
+  std::vector<std::string> environment;  // "NAME=value" entries added to the child's
 };
 
 class DaemonProcess {
@@ -43,6 +45,9 @@ class DaemonProcess {
   // True once stderr has a line containing `text`; false if the deadline passes or the process
   // exits first.
   bool wait_for_log(std::string_view text, std::chrono::milliseconds timeout = 10s);
+  // True once stderr has `count` lines containing `text`.
+  bool wait_for_log_count(std::string_view text, std::size_t count,
+                          std::chrono::milliseconds timeout = 10s);
   // Lines of stderr so far that contain `text`.
   std::size_t count_log(std::string_view text) const;
   std::string err() const;
@@ -77,6 +82,9 @@ struct RunResult {
   std::string err;
 };
 RunResult run_netsvcd(std::vector<std::string> args, std::chrono::milliseconds timeout = 20s);
+// Runs another program (a real client such as /usr/bin/curl) to its end.
+RunResult run_program(std::string program, std::vector<std::string> args,
+                      std::chrono::milliseconds timeout = 20s);
 
 // The netsvcd binary under test.
 std::string netsvcd_binary();

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -14,8 +15,14 @@
 namespace netsvcd::test {
 namespace {
 
-constexpr int kLowest = 20000;
-constexpr int kHighest = 32000;  // the ephemeral range starts at 32768
+constexpr int kLowest = 10000;
+
+// Below the kernel's ephemeral range, which client connections draw their ports from.
+int highest_port() {
+  int first_ephemeral = 32768;
+  std::ifstream("/proc/sys/net/ipv4/ip_local_port_range") >> first_ephemeral;
+  return first_ephemeral - 1;
+}
 
 bool bindable(std::uint16_t port) {
   // A dual-stack wildcard bind succeeds only if nothing holds the port on any address.
@@ -50,12 +57,14 @@ bool reserve(std::uint16_t port) {
 
 std::uint16_t free_port() {
   static std::mt19937 random(std::random_device{}());
-  std::uniform_int_distribution<int> pick(kLowest, kHighest);
+  static const int highest = highest_port();
+  if (highest <= kLowest) throw std::runtime_error("the ephemeral port range leaves no room below");
+  std::uniform_int_distribution<int> pick(kLowest, highest);
   for (int attempt = 0; attempt < 1000; ++attempt) {
     const auto port = static_cast<std::uint16_t>(pick(random));
     if (reserve(port) && bindable(port)) return port;
   }
-  throw std::runtime_error("no free port found between 20000 and 32000");
+  throw std::runtime_error("no free port found below the ephemeral range");
 }
 
 }  // namespace netsvcd::test

@@ -401,11 +401,26 @@ TEST_CASE("config error: listeners is missing", "[config][errors]") {
 
 TEST_CASE("config error: listeners is an empty list or not a list", "[config][errors]") {
   CHECK(errors_of("threads: 2\nlisteners: []\n") ==
-        Strings{"netsvcd.yaml:2:12: listeners: expected a list of one or more listeners, got a "
-                "list"});
+        Strings{"netsvcd.yaml:2:12: listeners: expected a list of one or more listeners, got an "
+                "empty list"});
   CHECK(errors_of("listeners:\n  name: a\n") ==
         Strings{"netsvcd.yaml:2:3: listeners: expected a list of one or more listeners, got a "
                 "mapping"});
+}
+
+TEST_CASE("config error: a misspelt kind does not hide the listener's misspelt keys",
+          "[config][errors]") {
+  CHECK(errors_of(doc(R"(
+listeners:
+  - name: a
+    kind: tiem
+    listen: "[::]:8001"
+    v6onyl: true
+    format: "%c"
+)")) == Strings{"netsvcd.yaml:3:11: listeners[0].kind: unknown kind \"tiem\" (expected hello, "
+                "time)",
+                "netsvcd.yaml:5:5: listeners[0].v6onyl: unknown key: did you mean \"v6only\"? "
+                "(expected name, kind, v6only, write_timeout, listen, message, format)"});
 }
 
 TEST_CASE("config error: a listener that is not a mapping", "[config][errors]") {

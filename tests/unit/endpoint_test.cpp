@@ -138,6 +138,22 @@ TEST_CASE("endpoint error: IPv6 without brackets, bad or IPv4-mapped", "[endpoin
         "an IPv4-mapped address; write the IPv4 address itself, as in 10.1.2.3:80");
 }
 
+TEST_CASE("endpoint error: short or malformed IPv4 forms are not taken for other addresses",
+          "[endpoint]") {
+  // getaddrinfo would read 127.1 as 127.0.0.1 and 10.0.1 as 10.0.0.1.
+  CHECK(error_of("127.1:80") == "bad IPv4 address \"127.1\"");
+  CHECK(error_of("10.0.1:80") == "bad IPv4 address \"10.0.1\"");
+  CHECK(error_of("256.0.0.1:80") == "bad IPv4 address \"256.0.0.1\"");
+  CHECK(error_of("1234:80") == "bad IPv4 address \"1234\"");
+}
+
+TEST_CASE("endpoint error: an IPv6 scope that names no interface", "[endpoint]") {
+  CHECK(error_of("[fe80::1%nosuchif0]:80") == "unknown interface in \"fe80::1%nosuchif0\"");
+  const auto with_loopback = resolved("[fe80::1%lo]:80", false);
+  REQUIRE(with_loopback.size() == 1);
+  CHECK(with_loopback[0].address.to_v6().scope_id() != 0);
+}
+
 TEST_CASE("endpoint error: bad or unresolvable host names", "[endpoint]") {
   CHECK(error_of("bad_host:80") == "bad host \"bad_host\"; " + kForms);
   CHECK(error_of("a b:80") == "bad host \"a b\"; " + kForms);
