@@ -147,6 +147,7 @@ struct WordIndex::Walk {
   std::size_t depth = 0;                   // letters in the prefix at the current node
   std::size_t min_length = 0;
   std::vector<std::uint32_t> found;  // word indices, alphabetical (the walk's order)
+  std::array<std::size_t, kMaxWordLength + 1> found_by_length{};
 };
 
 LoadedIndex WordIndex::load_file(const std::filesystem::path& path) {
@@ -250,14 +251,18 @@ std::vector<std::string_view> WordIndex::search(const Rack& rack, std::size_t mi
   state.min_length = min_length;
   walk(0, state);
 
-  // The walk found them alphabetically; a stable sort by length keeps that order within a length.
-  std::stable_sort(state.found.begin(), state.found.end(), [this](auto a, auto b) {
-    return offsets_[a + 1] - offsets_[a] > offsets_[b + 1] - offsets_[b];
-  });
-  std::vector<std::string_view> words;
-  words.reserve(state.found.size());
-  for (const auto i : state.found)
-    words.push_back(word(i));
+  // The walk found the words alphabetically; placing them by length, longest first, keeps that
+  // order within each length (a counting sort).
+  std::array<std::size_t, kMaxWordLength + 1> next{};  // where the next word of each length goes
+  for (std::size_t length = kMaxWordLength, position = 0; length > 0; --length) {
+    next[length] = position;
+    position += state.found_by_length[length];
+  }
+  std::vector<std::string_view> words(state.found.size());
+  for (const auto i : state.found) {
+    const std::string_view found = word(i);
+    words[next[found.size()]++] = found;
+  }
   return words;
 }
 
@@ -268,20 +273,24 @@ void WordIndex::walk(std::uint32_t node_index, Walk& state) const {
   // No word below this node can reach min_length with the tiles left.
   if (state.depth + state.tiles < state.min_length) return;
   const Node& node = nodes_[node_index];
-  if (node.word != Node::kNoWord && state.depth >= state.min_length)
+  if (node.word != Node::kNoWord && state.depth >= state.min_length) {
     state.found.push_back(node.word);
+    ++state.found_by_length[state.depth];
+  }
 
-  std::uint32_t letters = state.blanks != 0 ? node.child_mask : node.child_mask & state.available;
+  const std::uint32_t letters =
+      state.blanks != 0 ? node.child_mask : node.child_mask & state.available;
   if (letters == 0) return;
   ++state.depth;
   --state.tiles;
-  while (letters != 0) {
-    const auto letter = static_cast<unsigned>(std::countr_zero(letters));
-    const std::uint32_t bit = 1u << letter;
-    letters &= letters - 1;
-    const auto child =
-        node.first_child + static_cast<std::uint32_t>(std::popcount(node.child_mask & (bit - 1)));
+  // Children in letter order, counted along rather than found with a popcount (a library call
+  // on baseline x86-64).
+  std::uint32_t child = node.first_child;
+  for (std::uint32_t rest = node.child_mask; rest != 0; rest &= rest - 1, ++child) {
+    const std::uint32_t bit = rest & (~rest + 1);  // the lowest letter left
+    if ((letters & bit) == 0) continue;
     if (state.available & bit) {
+      const auto letter = static_cast<std::size_t>(std::countr_zero(bit));
       if (--state.counts[letter] == 0) state.available &= ~bit;
       walk(child, state);
       if (state.counts[letter]++ == 0) state.available |= bit;
