@@ -80,10 +80,10 @@ class WordIndex {
   };
   struct Walk;  // the state of one search
 
-  // `words`: sorted, distinct, lower case.
-  WordIndex(const std::vector<std::string_view>& words, const DictionaryStats& stats);
+  // `words`: the usable lines of a dictionary, in lower case, in any order, duplicates included.
+  WordIndex(std::vector<std::string_view> words, const DictionaryStats& stats);
   static LoadedIndex build(std::string text, std::string_view name);
-  void build_trie();
+  void build_trie(std::vector<std::string_view>& words);
   void walk(std::uint32_t node, Walk& state) const;
 
   std::string text_;                    // the words one after another, alphabetical

@@ -122,6 +122,21 @@ TEST_CASE("word index: upper-case lines are folded and mixed case is skipped", "
   CHECK(loaded.index->stats().skipped_mixed_case == 2);
 }
 
+TEST_CASE("word index: words in any order with prefixes and repeats load sorted and distinct",
+          "[word_index]") {
+  const LoadedIndex loaded =
+      WordIndex::load_text("zoo\nabc\nab\na\nzoo\nABC\nb\nzoo\nzo\n", "shuffled");
+  REQUIRE(loaded.index);
+  CHECK(all_words(*loaded.index) == Words{"a", "ab", "abc", "b", "zo", "zoo"});
+  CHECK(loaded.index->stats().duplicates == 3);
+  CHECK(search(*loaded.index, "zoocba", 1) == Words{"abc", "zoo", "ab", "zo", "a", "b"});
+
+  const LoadedIndex same = WordIndex::load_text("aa\naa\nAA\n", "same");
+  REQUIRE(same.index);
+  CHECK(all_words(*same.index) == Words{"aa"});
+  CHECK(same.index->stats().duplicates == 2);
+}
+
 TEST_CASE("word index: words of up to 64 letters are kept and longer ones skipped",
           "[word_index]") {
   const std::string longest(64, 'e');
