@@ -11,17 +11,25 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian 12 packages to build, test and format. libboost1.81-dev replaces libboost-dev (1.74)
 # if that is installed: the two cannot be installed together, and apt says so when it happens.
 DEPS := cmake make g++ git libboost1.81-dev libyaml-cpp-dev libspdlog-dev libfmt-dev \
-        libcli11-dev catch2 clang-format
+        libcli11-dev nlohmann-json3-dev catch2 libbenchmark-dev clang-format curl wamerican
+# Only for `make bench`.
+BENCH_DEPS := wrk curl
 
 SOURCES = $(shell git ls-files '*.cpp' '*.hpp' 2>/dev/null)
 
-.PHONY: all deps configure build run test asan check-format format clean
+.PHONY: all deps bench-deps install-missing configure build run test asan bench check-format format clean
 
 all: build
 
 # Installs only what is missing, and says nothing when everything is there.
 deps:
-	@missing=$$(for p in $(DEPS); do \
+	@$(MAKE) --no-print-directory install-missing PACKAGES="$(DEPS)"
+
+bench-deps: deps
+	@$(MAKE) --no-print-directory install-missing PACKAGES="$(BENCH_DEPS)"
+
+install-missing:
+	@missing=$$(for p in $(PACKAGES); do \
 	  dpkg-query -W -f='$${db:Status-Abbrev}\n' $$p 2>/dev/null | grep -q '^ii' || echo $$p; \
 	done); \
 	if [ -n "$$missing" ]; then \
@@ -52,6 +60,12 @@ asan: deps
 	    -DNETSVCD_SANITIZE=address,undefined >/dev/null
 	cmake --build $(ASAN_DIR) -j $(JOBS)
 	ctest --test-dir $(ASAN_DIR) --output-on-failure -j $(JOBS)
+
+# The word finder's search against a naive scan (Google Benchmark), then HTTP load with wrk.
+bench: build bench-deps
+	$(BUILD_DIR)/bench/wordfinder_bench --benchmark_repetitions=3 \
+	  --benchmark_report_aggregates_only=true
+	bench/wordfinder_http.sh $(BUILD_DIR)
 
 check-format: deps
 	@[ -n "$(SOURCES)" ] || { echo "check-format: no sources found (is this a git checkout?)"; exit 1; }

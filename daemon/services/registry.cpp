@@ -8,9 +8,10 @@ namespace netsvcd::services {
 // Each kind lives in its own file; adding one is that file plus one line here.
 extern const ServiceKind kHelloKind;
 extern const ServiceKind kTimeKind;
+extern const ServiceKind kWordfinderKind;
 
 namespace {
-constexpr std::array kKinds{&kHelloKind, &kTimeKind};
+constexpr std::array kKinds{&kHelloKind, &kTimeKind, &kWordfinderKind};
 }  // namespace
 
 std::span<const ServiceKind* const> service_kinds() {

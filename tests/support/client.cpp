@@ -136,6 +136,17 @@ std::string Connection::read(std::size_t count, std::chrono::milliseconds timeou
   return data;
 }
 
+std::string Connection::read_some(std::chrono::milliseconds timeout) {
+  pollfd p{fd_, POLLIN, 0};
+  if (::poll(&p, 1, static_cast<int>(timeout.count())) != 1) {
+    throw std::runtime_error("read timed out");
+  }
+  char buffer[65536];
+  const ssize_t n = ::recv(fd_, buffer, sizeof buffer, 0);
+  if (n < 0 && errno != EAGAIN) end_error_ = errno;
+  return n > 0 ? std::string(buffer, static_cast<std::size_t>(n)) : std::string();
+}
+
 std::string Connection::read_to_end(std::chrono::milliseconds timeout) {
   return read(std::string::npos, timeout);
 }

@@ -33,6 +33,9 @@ class Connection {
   void send(std::string_view data);
   // Reads up to `count` bytes, or less if the server closes first; throws on a timeout.
   std::string read(std::size_t count, std::chrono::milliseconds timeout = 5s);
+  // Reads what has arrived, waiting for at least one byte; empty once the server has closed.
+  // Throws on a timeout.
+  std::string read_some(std::chrono::milliseconds timeout = 5s);
   // Reads until the server closes the connection (EOF or reset); throws on a timeout.
   std::string read_to_end(std::chrono::milliseconds timeout = 5s);
   // errno of the read that ended read_to_end: 0 for a clean EOF, ECONNRESET for a reset.

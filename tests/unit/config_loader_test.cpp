@@ -418,9 +418,11 @@ listeners:
     v6onyl: true
     format: "%c"
 )")) == Strings{"netsvcd.yaml:3:11: listeners[0].kind: unknown kind \"tiem\" (expected hello, "
-                "time)",
+                "time, wordfinder)",
                 "netsvcd.yaml:5:5: listeners[0].v6onyl: unknown key: did you mean \"v6only\"? "
-                "(expected name, kind, v6only, write_timeout, listen, message, format)"});
+                "(expected name, kind, v6only, write_timeout, listen, message, format, dictionary, "
+                "min_length, max_letters, max_blanks, cache_entries, request_timeout, "
+                "idle_timeout)"});
 }
 
 TEST_CASE("config error: a listener that is not a mapping", "[config][errors]") {
@@ -499,7 +501,7 @@ listeners:
     kind: tiem
     listen: "[::]:8013"
 )")) == Strings{"netsvcd.yaml:6:11: listeners[1].kind: unknown kind \"tiem\" (expected hello, "
-                "time)"});
+                "time, wordfinder)"});
 }
 
 TEST_CASE("config error: unknown top-level key suggests the closest one", "[config][errors]") {
@@ -930,7 +932,7 @@ listeners:
             "10s, 500ms or 2m, got \"never\"",
             "netsvcd.yaml:5:11: listeners[0].name: bad name \"Bad Name\" " + kBadName,
             "netsvcd.yaml:6:11: listeners[0].kind: unknown kind \"tiem\" (expected hello, "
-            "time)",
+            "time, wordfinder)",
             "netsvcd.yaml:7:13: listeners[0].listen: bad port \"99999\" (expected 1 to 65535)",
             "netsvcd.yaml:11:13: listeners[1].v6only: expected true or false, got \"maybe\"",
             "netsvcd.yaml:15:13: listeners[2].format: unknown conversion \"%Q\" at offset 0 " +

@@ -1,0 +1,29 @@
+// Request and Response: an HTTP exchange as plain values, so that routers are pure functions
+// tested without sockets, and Beast stays inside session.cpp. Plain values, no shared state.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace netsvcd::http {
+
+// What a router needs of a request; views into the session's buffer, valid during the call.
+struct Request {
+  std::string_view method;  // "GET", "HEAD", ...
+  std::string_view target;  // "/lexical?min_length=3"
+  std::string_view accept;  // the Accept header, empty if none
+};
+
+struct Response {
+  unsigned status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // beyond Date, Server, Content-*
+};
+
+// {"error": message} with `status`: how every error of the HTTP services is answered.
+Response error_response(unsigned status, std::string_view message);
+
+}  // namespace netsvcd::http

@@ -1,0 +1,128 @@
+#include "http/session.hpp"
+
+#include <spdlog/spdlog.h>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <ctime>
+
+#include "net/lingering_close.hpp"
+#include "version.hpp"
+
+namespace netsvcd::http {
+namespace {
+
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+
+std::string_view view(beast::string_view text) {
+  return {text.data(), text.size()};
+}
+
+// RFC 9110's IMF-fixdate, in the C locale netsvcd always runs in.
+std::string http_date(std::chrono::system_clock::time_point now) {
+  const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char text[40];
+  const std::size_t length = std::strftime(text, sizeof text, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  return {text, length};
+}
+
+// The answer to a request head the parser refused, or nullopt when there is nothing to answer
+// (the client went away, or was too slow and its socket is already closed).
+std::optional<Response> answer_to_read_error(
+    const boost::system::error_code& ec, const bhttp::request_parser<bhttp::empty_body>& parser) {
+  if (ec == bhttp::error::header_limit) {
+    // The parser fills in the target as soon as the request line is complete.
+    if (parser.get().target().empty()) return error_response(414, "request line too long");
+    return error_response(431, "request headers too large");
+  }
+  if (ec.category() == bhttp::make_error_code(bhttp::error::header_limit).category() &&
+      ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message) {
+    return error_response(400, "malformed request: " + ec.message());
+  }
+  return std::nullopt;
+}
+
+// Takes `response` by reference, not by value: a class temporary in a co_await expression is
+// what g++ 12 has been seen to destroy twice.
+asio::awaitable<boost::system::error_code> write_response(beast::tcp_stream& stream,
+                                                          Response& response, unsigned version,
+                                                          bool head, bool keep_alive,
+                                                          std::chrono::milliseconds timeout) {
+  bhttp::response<bhttp::string_body> message{static_cast<bhttp::status>(response.status), version};
+  message.set(bhttp::field::server, std::string("netsvcd/") + kVersion);
+  message.set(bhttp::field::date, http_date(std::chrono::system_clock::now()));
+  message.set(bhttp::field::content_type, response.content_type);
+  for (auto& [name, value] : response.headers)
+    message.set(name, value);
+  message.keep_alive(keep_alive);
+  message.body() = std::move(response.body);
+  message.prepare_payload();
+  stream.expires_after(timeout);
+  if (head) {
+    // The GET's headers, Content-Length included, and no body.
+    bhttp::response<bhttp::empty_body> headers_only{message.base()};
+    const auto [ec, bytes] = co_await bhttp::async_write(stream, headers_only, use_nothrow);
+    co_return ec;
+  }
+  const auto [ec, bytes] = co_await bhttp::async_write(stream, message, use_nothrow);
+  co_return ec;
+}
+
+}  // namespace
+
+asio::awaitable<void> serve_http(tcp::socket socket, const services::ConnectionInfo& info,
+                                 const SessionLimits& limits, const Router& router) {
+  beast::tcp_stream stream(std::move(socket));
+  beast::flat_buffer buffer;
+  for (;;) {
+    // Idle until the first byte of the next request; then the whole head has request_timeout.
+    if (buffer.size() == 0) {
+      stream.expires_after(limits.idle_timeout);
+      const auto [ec, bytes] = co_await stream.async_read_some(buffer.prepare(4096), use_nothrow);
+      if (ec) break;  // closed, reset, or idle too long: nothing to answer
+      buffer.commit(bytes);
+    }
+    bhttp::request_parser<bhttp::empty_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
+    stream.expires_after(limits.request_timeout);
+    const auto [read_ec, read_bytes] =
+        co_await bhttp::async_read_header(stream, buffer, parser, use_nothrow);
+    if (read_ec) {
+      spdlog::debug("{}: {}: request not read: {}", info.listener, info.peer, read_ec.message());
+      if (auto answer = answer_to_read_error(read_ec, parser)) {
+        co_await write_response(stream, *answer, 11, false, false, info.write_timeout);
+      }
+      break;
+    }
+
+    const auto& head = parser.get();
+    const Request request{view(head.method_string()), view(head.target()),
+                          view(head[bhttp::field::accept])};
+    const bool safe_method =
+        head.method() == bhttp::verb::get || head.method() == bhttp::verb::head;
+    // A body we would have to read and throw away: refuse it, and close after the answer.
+    const bool has_body = !parser.is_done();
+    Response response = has_body && safe_method
+                            ? error_response(400, "a GET or HEAD request has no body")
+                            : router.route(request);
+    const bool keep_alive = head.keep_alive() && !has_body;
+    spdlog::debug("{}: {}: {} {} {}", info.listener, info.peer, request.method, request.target,
+                  response.status);
+    const auto write_ec =
+        co_await write_response(stream, response, head.version(),
+                                head.method() == bhttp::verb::head, keep_alive, info.write_timeout);
+    if (write_ec) {
+      spdlog::debug("{}: {}: answer not written: {}", info.listener, info.peer, write_ec.message());
+      co_return;
+    }
+    if (!keep_alive) break;
+  }
+  if (stream.socket().is_open()) {
+    stream.expires_never();
+    co_await net::lingering_close(stream.socket());
+  }
+}
+
+}  // namespace netsvcd::http

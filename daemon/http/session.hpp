@@ -1,0 +1,36 @@
+// serve_http: one HTTP/1.1 connection from its first byte to its close, with Beast: keep-alive
+// and pipelining, a deadline on every read and write, a size limit on the request head, and the
+// error answers (400, 408, 414, 431) that need no router. Each request is handed to a Router.
+// A free coroutine on the connection's strand; the router must be callable from any thread.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+
+#include "asio.hpp"
+#include "http/message.hpp"
+#include "services/service.hpp"
+
+namespace netsvcd::http {
+
+// Answers one request. Implementations are immutable and thread-safe: many connections call
+// route() at once.
+class Router {
+ public:
+  virtual ~Router() = default;
+  virtual Response route(const Request& request) const = 0;
+};
+
+struct SessionLimits {
+  // From the first byte of a request to the end of its head.
+  std::chrono::milliseconds request_timeout{std::chrono::seconds(10)};
+  // Between requests on a kept-alive connection (and before the first one).
+  std::chrono::milliseconds idle_timeout{std::chrono::seconds(30)};
+  // Request line and headers together.
+  std::size_t max_header_bytes = 8 * 1024;
+};
+
+asio::awaitable<void> serve_http(tcp::socket socket, const services::ConnectionInfo& info,
+                                 const SessionLimits& limits, const Router& router);
+
+}  // namespace netsvcd::http

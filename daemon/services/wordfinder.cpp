@@ -1,0 +1,85 @@
+// The wordfinder kind: the Scrabble word-finder HTTP/1.1 JSON API (wordfinder/router.hpp) over
+// an HTTP session (http/session.hpp), with its dictionary loaded when the config is.
+#include <yaml-cpp/yaml.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "config/mapping_reader.hpp"
+#include "http/session.hpp"
+#include "services/service.hpp"
+#include "wordfinder/router.hpp"
+
+namespace netsvcd::services {
+namespace {
+
+class WordfinderService final : public Service {
+ public:
+  WordfinderService(std::shared_ptr<const wordfinder::WordIndex> index,
+                    const wordfinder::RouterSettings& settings, http::SessionLimits limits,
+                    std::string dictionary)
+      : router_(std::move(index), settings), limits_(limits), dictionary_(std::move(dictionary)) {}
+
+  asio::awaitable<void> serve(tcp::socket socket, const ConnectionInfo& info) const override {
+    co_await http::serve_http(std::move(socket), info, limits_, router_);
+  }
+
+  std::string summary() const override {
+    const auto& stats = router_.index().stats();
+    return "dictionary " + dictionary_ + ": " + std::to_string(stats.words) + " words, " +
+           std::to_string(stats.skipped()) + " lines skipped, " + std::to_string(stats.duplicates) +
+           " duplicates";
+  }
+
+ private:
+  wordfinder::WordfinderRouter router_;
+  http::SessionLimits limits_;
+  std::string dictionary_;
+};
+
+std::shared_ptr<const Service> configure(config::MappingReader& options) {
+  const std::size_t errors_before = options.errors().size();
+  wordfinder::RouterSettings settings;
+  settings.min_length = static_cast<std::size_t>(options.integer("min_length", 1, 64).value_or(2));
+  settings.limits.max_tiles =
+      static_cast<std::uint32_t>(options.integer("max_letters", 1, 64).value_or(20));
+  settings.limits.max_blanks =
+      static_cast<std::uint32_t>(options.integer("max_blanks", 0, 64).value_or(2));
+  if (settings.limits.max_blanks > settings.limits.max_tiles) {
+    options.error("max_blanks", "more blanks than max_letters (" +
+                                    std::to_string(settings.limits.max_tiles) + ") allows");
+  }
+  settings.cache_entries =
+      static_cast<std::size_t>(options.integer("cache_entries", 0, 10'000'000).value_or(10000));
+  http::SessionLimits limits;
+  limits.request_timeout = options.duration("request_timeout", std::chrono::milliseconds(1))
+                               .value_or(limits.request_timeout);
+  limits.idle_timeout =
+      options.duration("idle_timeout", std::chrono::milliseconds(1)).value_or(limits.idle_timeout);
+
+  std::filesystem::path dictionary(
+      options.string("dictionary").value_or(std::string(wordfinder::kDefaultDictionary)));
+  if (dictionary.is_relative()) {
+    // Relative to the config file, so a config and its word list can travel together.
+    dictionary = std::filesystem::path(options.errors().file()).parent_path() / dictionary;
+  }
+  if (options.errors().size() != errors_before) return nullptr;
+  auto loaded = wordfinder::WordIndex::load_file(dictionary);
+  if (!loaded.index) {
+    options.error("dictionary", loaded.error);
+    return nullptr;
+  }
+  return std::make_shared<WordfinderService>(std::move(loaded.index), settings, limits,
+                                             dictionary.string());
+}
+
+constexpr std::string_view kKeys[] = {"dictionary",  "min_length",    "max_letters",
+                                      "max_blanks",  "cache_entries", "request_timeout",
+                                      "idle_timeout"};
+
+}  // namespace
+
+extern const ServiceKind kWordfinderKind{"wordfinder", kKeys, &configure};
+
+}  // namespace netsvcd::services

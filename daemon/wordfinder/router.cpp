@@ -1,0 +1,130 @@
+#include "wordfinder/router.hpp"
+
+#include <charconv>
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+namespace netsvcd::wordfinder {
+namespace {
+
+constexpr std::size_t kMaxMinLength = kMaxWordLength;
+
+std::string usage(const RouterSettings& settings) {
+  return "netsvcd word finder: the dictionary words a Scrabble rack can spell.\n"
+         "\n"
+         "  GET /<rack>                 e.g. /lexical, or /retain_s with _ for a blank tile\n"
+         "  GET /<rack>?min_length=N    only words of at least N letters (default " +
+         std::to_string(settings.min_length) +
+         ")\n"
+         "\n"
+         "A rack is letters a-z (any case) and _ for blanks: at most " +
+         std::to_string(settings.limits.max_tiles) + " tiles, " +
+         std::to_string(settings.limits.max_blanks) +
+         " of them blank.\n"
+         "The answer is JSON: {\"rack\", \"count\", \"cached\", \"time\", \"possibilities\"},\n"
+         "the words longest first, then alphabetical; \"time\" is in seconds.\n";
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// %XX-decoding of a path segment; nullopt on a broken escape.
+std::optional<std::string> percent_decode(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '%') {
+      out += text[i];
+      continue;
+    }
+    if (i + 2 >= text.size()) return std::nullopt;
+    const int high = hex_value(text[i + 1]);
+    const int low = hex_value(text[i + 2]);
+    if (high < 0 || low < 0) return std::nullopt;
+    out += static_cast<char>(high * 16 + low);
+    i += 2;
+  }
+  return out;
+}
+
+http::Response bad_request(const std::string& message) {
+  return http::error_response(400, message);
+}
+
+}  // namespace
+
+WordfinderRouter::WordfinderRouter(std::shared_ptr<const WordIndex> index,
+                                   const RouterSettings& settings)
+    : index_(std::move(index)), settings_(settings), cache_(settings.cache_entries) {}
+
+http::Response WordfinderRouter::route(const http::Request& request) const {
+  if (request.method != "GET" && request.method != "HEAD") {
+    auto response = http::error_response(
+        405, "method " + std::string(request.method) + " not allowed (expected GET or HEAD)");
+    response.headers.emplace_back("Allow", "GET, HEAD");
+    return response;
+  }
+  const auto question = request.target.find('?');
+  const std::string_view path = request.target.substr(0, question);
+  const std::string_view query =
+      question == std::string_view::npos ? std::string_view() : request.target.substr(question + 1);
+  if (!path.starts_with('/')) return bad_request("the target must be a path starting with /");
+  const std::string_view segment = path.substr(1);
+  if (segment.empty()) return {200, "text/plain; charset=utf-8", usage(settings_), {}};
+  if (segment.find('/') != std::string_view::npos || segment == "favicon.ico") {
+    return http::error_response(404, "not found: the API is GET /<rack>; GET / explains it");
+  }
+  return find_words(segment, query);
+}
+
+http::Response WordfinderRouter::find_words(std::string_view segment,
+                                            std::string_view query) const {
+  const auto started = std::chrono::steady_clock::now();
+
+  std::size_t min_length = settings_.min_length;
+  for (std::string_view rest = query; !rest.empty();) {
+    const auto amp = rest.find('&');
+    const std::string_view pair = rest.substr(0, amp);
+    rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
+    if (pair.empty()) continue;
+    const auto equals = pair.find('=');
+    const std::string_view name = pair.substr(0, equals);
+    const std::string_view value =
+        equals == std::string_view::npos ? std::string_view() : pair.substr(equals + 1);
+    if (name != "min_length") {
+      return bad_request("unknown parameter \"" + std::string(name) + "\" (expected min_length)");
+    }
+    const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), min_length);
+    if (ec != std::errc{} || end != value.data() + value.size() || value.empty() ||
+        min_length < 1 || min_length > kMaxMinLength) {
+      return bad_request("min_length must be a whole number from 1 to " +
+                         std::to_string(kMaxMinLength));
+    }
+  }
+
+  const auto decoded = percent_decode(segment);
+  if (!decoded) return bad_request("bad percent-encoding in the rack");
+  const ParsedRack parsed = parse_rack(*decoded, settings_.limits);
+  if (!parsed.rack) return bad_request(parsed.message);
+  const std::string key = parsed.rack->key();
+
+  auto answer = cache_.lookup(key, min_length);
+  const bool cached = answer != nullptr;
+  if (!cached) {
+    answer =
+        std::make_shared<const Answer>(Answer{index_, index_->search(*parsed.rack, min_length)});
+    cache_.insert(key, min_length, answer);
+  }
+  const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+
+  nlohmann::json body{
+      {"rack", key},      {"min_length", min_length}, {"count", answer->words.size()},
+      {"cached", cached}, {"time", took.count()},     {"possibilities", answer->words}};
+  return {200, "application/json", body.dump() + '\n', {}};
+}
+
+}  // namespace netsvcd::wordfinder

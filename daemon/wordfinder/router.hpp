@@ -1,0 +1,40 @@
+// WordfinderRouter: the word-finder HTTP API as a pure function of a request: GET /<rack> answers
+// {"time", "cached", "possibilities", ...}; GET / the usage text; every error a JSON
+// {"error"} with its status. No I/O. Owned by the wordfinder service; immutable apart from its
+// cache, which is thread-safe, so route() may run on many threads at once.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+
+#include "http/session.hpp"
+#include "wordfinder/answer_cache.hpp"
+#include "wordfinder/rack.hpp"
+#include "wordfinder/word_index.hpp"
+
+namespace netsvcd::wordfinder {
+
+struct RouterSettings {
+  std::size_t min_length = 2;  // shortest word reported unless ?min_length= says otherwise
+  RackLimits limits;
+  std::size_t cache_entries = 10000;  // 0 turns the cache off
+};
+
+class WordfinderRouter final : public http::Router {
+ public:
+  WordfinderRouter(std::shared_ptr<const WordIndex> index, const RouterSettings& settings);
+
+  http::Response route(const http::Request& request) const override;
+
+  const WordIndex& index() const { return *index_; }
+  AnswerCacheStats cache_stats() const { return cache_.stats(); }
+
+ private:
+  http::Response find_words(std::string_view segment, std::string_view query) const;
+
+  std::shared_ptr<const WordIndex> index_;
+  RouterSettings settings_;
+  mutable AnswerCache cache_;  // thread-safe; a cache does not change what route() answers
+};
+
+}  // namespace netsvcd::wordfinder

@@ -1,0 +1,284 @@
+// Integration tests of the wordfinder listener: the real netsvcd binary, spoken to by curl (a
+// real HTTP client) and by raw sockets where a test needs exact bytes (pipelining, slow clients,
+// oversized heads).
+#include <fmt/format.h>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <thread>
+#include <vector>
+
+#include "support/client.hpp"
+#include "support/daemon_process.hpp"
+#include "support/ports.hpp"
+#include "support/temp_dir.hpp"
+
+namespace netsvcd::test {
+namespace {
+
+using Words = std::vector<std::string>;
+
+// Small enough to check every answer by hand.
+constexpr std::string_view kDictionary =
+    "a\nab\nabc\nbad\ncab\ndab\nbe\nbead\nbread\nbeard\nbared\ndebar\nlexical\n";
+
+struct Wordfinder {
+  TempDir dir;
+  std::uint16_t port = free_port();
+  std::unique_ptr<DaemonProcess> daemon;
+
+  explicit Wordfinder(std::string_view extra = {}) {
+    dir.write("words.txt", kDictionary);
+    daemon = start_netsvcd(dir, fmt::format(R"(listeners:
+  - name: words
+    kind: wordfinder
+    listen: ["127.0.0.1:{}", "[::1]:{}"]
+    dictionary: words.txt
+    max_letters: 8
+{}
+)",
+                                            port, port, extra));
+  }
+
+  std::string url(std::string_view path) const {
+    return fmt::format("http://127.0.0.1:{}{}", port, path);
+  }
+};
+
+struct CurlResult {
+  int status = 0;
+  std::string headers;  // lower-cased
+  std::string body;
+};
+
+// curl with the status code and headers written after the body by --write-out.
+CurlResult curl(std::vector<std::string> args) {
+  args.insert(args.begin(), {"--silent", "--show-error", "--max-time", "10", "--include"});
+  const auto result = run_program("/usr/bin/curl", args);
+  REQUIRE(result.exit_code == 0);
+  CurlResult out;
+  const auto split = result.out.find("\r\n\r\n");
+  REQUIRE(split != std::string::npos);
+  out.headers = result.out.substr(0, split);
+  out.body = result.out.substr(split + 4);
+  for (char& c : out.headers)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::smatch match;
+  REQUIRE(std::regex_search(out.headers, match, std::regex(R"(^http/1\.1 (\d{3}))")));
+  out.status = std::stoi(match[1]);
+  return out;
+}
+
+nlohmann::json json_of(const CurlResult& result) {
+  return nlohmann::json::parse(result.body);
+}
+
+std::string request(std::string_view target, std::string_view extra_headers = {}) {
+  return fmt::format("GET {} HTTP/1.1\r\nHost: test\r\n{}\r\n", target, extra_headers);
+}
+
+// Reads one HTTP response (head and Content-Length body) from `connection`.
+std::string read_response(Connection& connection, std::string& pending) {
+  for (;;) {
+    const auto end_of_head = pending.find("\r\n\r\n");
+    if (end_of_head != std::string::npos) {
+      std::smatch match;
+      const std::string head = pending.substr(0, end_of_head);
+      REQUIRE(std::regex_search(head, match, std::regex(R"(Content-Length: (\d+))")));
+      const std::size_t total = end_of_head + 4 + std::stoul(match[1]);
+      if (pending.size() >= total) {
+        std::string response = pending.substr(0, total);
+        pending.erase(0, total);
+        return response;
+      }
+    }
+    const std::string more = connection.read_some();
+    REQUIRE(!more.empty());
+    pending += more;
+  }
+}
+
+}  // namespace
+
+TEST_CASE("wordfinder answers a rack with the hand-checked words, longest first", "[wordfinder]") {
+  Wordfinder server;
+  CHECK(server.daemon->count_log("dictionary ") == 1);
+  const auto result = curl({server.url("/bread")});
+  CHECK(result.status == 200);
+  CHECK(result.headers.find("content-type: application/json") != std::string::npos);
+  CHECK(std::regex_search(
+      result.headers, std::regex(R"(\r\ndate: [a-z]{3}, \d\d [a-z]{3} \d{4} \d\d:\d\d:\d\d gmt)")));
+  CHECK(result.headers.find("\r\nserver: netsvcd/") != std::string::npos);
+  const auto body = json_of(result);
+  CHECK(body["possibilities"] ==
+        Words{"bared", "beard", "bread", "debar", "bead", "bad", "dab", "ab", "be"});
+  CHECK(body["cached"] == false);
+  CHECK(body["count"] == 9);
+  CHECK(body["rack"] == "abder");
+  CHECK(body["time"].is_number());
+  CHECK(body["time"].get<double>() >= 0);
+}
+
+TEST_CASE("wordfinder folds case, takes _ as a blank tile, and honours min_length",
+          "[wordfinder]") {
+  Wordfinder server;
+  CHECK(json_of(curl({server.url("/BaC")}))["possibilities"] == Words{"abc", "cab", "ab"});
+  CHECK(json_of(curl({server.url("/a_")}))["possibilities"] == Words{"ab"});
+  CHECK(json_of(curl({server.url("/abc?min_length=3")}))["possibilities"] == Words{"abc", "cab"});
+  CHECK(json_of(curl({server.url("/__?min_length=1")}))["possibilities"] == Words{"ab", "be", "a"});
+}
+
+TEST_CASE("wordfinder marks answers from its cache, and evicts the least recently used",
+          "[wordfinder][cache]") {
+  Wordfinder server("    cache_entries: 1");
+  CHECK(json_of(curl({server.url("/abc")}))["cached"] == false);
+  CHECK(json_of(curl({server.url("/cba")}))["cached"] == true);  // the same rack, normalised
+  CHECK(json_of(curl({server.url("/abc?min_length=3")}))["cached"] == false);  // another key
+  CHECK(json_of(curl({server.url("/abc")}))["cached"] == false);  // evicted by the one before
+}
+
+TEST_CASE("wordfinder answers every error with JSON and the right status", "[wordfinder][errors]") {
+  Wordfinder server;
+  const auto expect = [](const CurlResult& result, int status, std::string_view error) {
+    CHECK(result.status == status);
+    CHECK(result.headers.find("content-type: application/json") != std::string::npos);
+    CHECK(json_of(result)["error"] == error);
+  };
+  expect(curl({server.url("/abc1")}), 400,
+         "bad character '1' at position 4 of the rack: only letters a-z and _ (a blank)");
+  expect(curl({server.url("/abcdefghi")}), 400, "too many tiles: 9 (at most 8, blanks included)");
+  expect(curl({server.url("/a___")}), 400, "too many blanks: 3 (at most 2)");
+  expect(curl({server.url("/abc?min_length=x")}), 400,
+         "min_length must be a whole number from 1 to 64");
+  expect(curl({server.url("/abc?color=red")}), 400,
+         "unknown parameter \"color\" (expected min_length)");
+  expect(curl({server.url("/a/b")}), 404, "not found: the API is GET /<rack>; GET / explains it");
+  const auto post = curl({"-X", "POST", server.url("/abc")});
+  expect(post, 405, "method POST not allowed (expected GET or HEAD)");
+  CHECK(post.headers.find("\r\nallow: get, head") != std::string::npos);
+  expect(curl({"-X", "GET", "--data", "x", server.url("/abc")}), 400,
+         "a GET or HEAD request has no body");
+  expect(curl({server.url("/" + std::string(20000, 'a'))}), 414, "request line too long");
+  expect(curl({"-H", "X-Big: " + std::string(20000, 'b'), server.url("/abc")}), 431,
+         "request headers too large");
+}
+
+TEST_CASE("wordfinder answers HEAD with the GET's headers and no body", "[wordfinder]") {
+  Wordfinder server;
+  // The usage page, since a rack's answer changes with its "time" and "cached".
+  const auto get = curl({server.url("/")});
+  const auto head = curl({"--head", server.url("/")});
+  CHECK(head.status == 200);
+  CHECK(head.body.empty());
+  CHECK(head.headers.find(fmt::format("content-length: {}", get.body.size())) != std::string::npos);
+}
+
+TEST_CASE("wordfinder GET / explains the API in plain text", "[wordfinder]") {
+  Wordfinder server;
+  const auto result = curl({server.url("/")});
+  CHECK(result.status == 200);
+  CHECK(result.headers.find("content-type: text/plain") != std::string::npos);
+  CHECK(result.body.find("GET /<rack>") != std::string::npos);
+}
+
+TEST_CASE("wordfinder serves 200 requests on one kept-alive connection, then pipelined ones",
+          "[wordfinder][keepalive]") {
+  Wordfinder server;
+  Connection connection("127.0.0.1", server.port);
+  std::string pending;
+  for (int i = 0; i < 200; ++i) {
+    connection.send(request(i % 2 ? "/abc" : "/bread"));
+    const auto response = read_response(connection, pending);
+    CHECK(response.starts_with("HTTP/1.1 200 OK\r\n"));
+    CHECK(response.find(i % 2 ? "[\"abc\",\"cab\",\"ab\"]" : "\"debar\"") != std::string::npos);
+  }
+  std::string pipelined;
+  for (int i = 0; i < 20; ++i)
+    pipelined += request(i % 2 ? "/abc" : "/zzz");
+  connection.send(pipelined);
+  for (int i = 0; i < 20; ++i) {
+    const auto response = read_response(connection, pending);
+    CHECK(response.find(i % 2 ? "\"count\":3" : "\"count\":0") != std::string::npos);
+  }
+  CHECK(server.daemon->count_log("words: connection from") == 1);
+}
+
+TEST_CASE("wordfinder honours Connection: close", "[wordfinder][keepalive]") {
+  Wordfinder server;
+  Connection connection("::1", server.port);
+  connection.send(request("/abc", "Connection: close\r\n") + request("/abc"));
+  const std::string all = connection.read_to_end();
+  CHECK(all.find("Connection: close\r\n") != std::string::npos);
+  CHECK(all.find("HTTP/1.1", 1) == std::string::npos);  // one answer, then the close
+  CHECK(connection.end_error() == 0);
+}
+
+TEST_CASE("wordfinder cuts off clients that are slow to send a request or idle too long",
+          "[wordfinder][slow]") {
+  Wordfinder server("    request_timeout: 300ms\n    idle_timeout: 500ms");
+  const auto baseline = server.daemon->open_files();
+  Connection slow("127.0.0.1", server.port);
+  slow.send("GET /abc HTTP/1.1\r\nHost: te");  // and never the rest
+  CHECK(slow.read_to_end(5s).empty());
+  Connection idle("127.0.0.1", server.port);
+  std::string pending;
+  idle.send(request("/abc"));
+  CHECK(read_response(idle, pending).starts_with("HTTP/1.1 200"));
+  CHECK(idle.read_to_end(5s).empty());  // closed once idle for 500ms
+  Connection silent("127.0.0.1", server.port);
+  CHECK(silent.read_to_end(5s).empty());
+  CHECK(server.daemon->wait_open_files_at_most(baseline));
+}
+
+TEST_CASE("wordfinder serves concurrent clients", "[wordfinder][load]") {
+  Wordfinder server;
+  constexpr int kClients = 16;
+  constexpr int kRequests = 25;
+  std::vector<int> right(kClients, 0);
+  std::vector<std::thread> clients;
+  for (int c = 0; c < kClients; ++c) {
+    clients.emplace_back([&, c] {
+      try {
+        Connection connection("127.0.0.1", server.port);
+        std::string pending;
+        for (int i = 0; i < kRequests; ++i) {
+          connection.send(request(c % 2 ? "/bread" : "/cab"));
+          const auto response = read_response(connection, pending);
+          right[c] += response.find(c % 2 ? "\"count\":9" : "\"count\":3") != std::string::npos;
+        }
+      } catch (const std::exception&) {
+        // counted as wrong below
+      }
+    });
+  }
+  for (auto& client : clients)
+    client.join();
+  for (int c = 0; c < kClients; ++c)
+    CHECK(right[c] == kRequests);
+}
+
+TEST_CASE("a missing, empty or junk dictionary is a config error naming the file",
+          "[wordfinder][config]") {
+  TempDir dir;
+  dir.write("empty.txt", "");
+  dir.write("junk.txt", "it's\nR2D2\nAaron\n\n");
+  for (const auto& [file, why] : {std::pair{"missing.txt", "No such file or directory"},
+                                  std::pair{"empty.txt", ""}, std::pair{"junk.txt", ""}}) {
+    const auto config = dir.write("netsvcd.yaml", fmt::format(R"(listeners:
+  - name: words
+    kind: wordfinder
+    listen: ["127.0.0.1:8081"]
+    dictionary: {}
+)",
+                                                              file));
+    const auto result = run_netsvcd({"--check-config", "-c", config.string()});
+    CHECK(result.exit_code == 1);
+    INFO(result.err);
+    CHECK(result.err.starts_with(config.string() + ":5:17: listeners[0].dictionary: "));
+    CHECK(result.err.find((dir.path() / file).string()) != std::string::npos);
+    CHECK(result.err.find(why) != std::string::npos);
+  }
+}
+
+}  // namespace netsvcd::test
