@@ -32,7 +32,8 @@ int check_config(const std::filesystem::path& file) {
 
 int main(int argc, char** argv) {
   CLI::App app{
-      "netsvcd serves small network services (hello, time, wordfinder) described in a YAML file, from one "
+      "netsvcd serves small network services (hello, time, wordfinder) described in a YAML file, "
+      "from one "
       "thread pool. It stays in the foreground and logs to stderr.",
       "netsvcd"};
   std::string config_file = "/etc/netsvcd/netsvcd.yaml";

@@ -30,12 +30,20 @@ std::string http_date(std::chrono::system_clock::time_point now) {
 
 // The answer to a request head the parser refused, or nullopt when there is nothing to answer
 // (the client went away, or was too slow and its socket is already closed).
-std::optional<Response> answer_to_read_error(
-    const boost::system::error_code& ec, const bhttp::request_parser<bhttp::empty_body>& parser) {
+std::optional<Response> answer_to_read_error(const boost::system::error_code& ec,
+                                             const bhttp::request_parser<bhttp::empty_body>& parser,
+                                             const beast::flat_buffer& buffer,
+                                             std::size_t max_header_bytes) {
   if (ec == bhttp::error::header_limit) {
-    // The parser fills in the target as soon as the request line is complete.
-    if (parser.get().target().empty()) return error_response(414, "request line too long");
-    return error_response(431, "request headers too large");
+    // The parser consumes the request line once it has it whole in one read; otherwise the
+    // line is still at the start of the buffer, ended within the limit or not.
+    if (!parser.get().target().empty()) return error_response(431, "request headers too large");
+    const std::string_view unparsed(static_cast<const char*>(buffer.data().data()),
+                                    std::min(buffer.data().size(), max_header_bytes));
+    if (unparsed.find('\n') != std::string_view::npos) {
+      return error_response(431, "request headers too large");
+    }
+    return error_response(414, "request line too long");
   }
   if (ec.category() == bhttp::make_error_code(bhttp::error::header_limit).category() &&
       ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message) {
@@ -70,16 +78,30 @@ asio::awaitable<boost::system::error_code> write_response(beast::tcp_stream& str
   co_return ec;
 }
 
+// The router's answer; a router that fails (out of memory, or a bug) gets the client a 500,
+// not a dropped connection.
+Response route(const Router& router, const Request& request, const services::ConnectionInfo& info) {
+  try {
+    return router.route(request);
+  } catch (const std::exception& e) {
+    spdlog::error("{}: {}: {} {}: {}", info.listener, info.peer, request.method, request.target,
+                  e.what());
+    return error_response(500, "internal error");
+  }
+}
+
 }  // namespace
 
 asio::awaitable<void> serve_http(tcp::socket socket, const services::ConnectionInfo& info,
                                  const SessionLimits& limits, const Router& router) {
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
-  for (;;) {
+  for (bool first = true;; first = false) {
     // Idle until the first byte of the next request; then the whole head has request_timeout.
+    // A new connection gets no idle allowance: a client that connects and says nothing is
+    // holding a descriptor, not keeping a connection alive.
     if (buffer.size() == 0) {
-      stream.expires_after(limits.idle_timeout);
+      stream.expires_after(first ? limits.request_timeout : limits.idle_timeout);
       const auto [ec, bytes] = co_await stream.async_read_some(buffer.prepare(4096), use_nothrow);
       if (ec) break;  // closed, reset, or idle too long: nothing to answer
       buffer.commit(bytes);
@@ -91,7 +113,7 @@ asio::awaitable<void> serve_http(tcp::socket socket, const services::ConnectionI
         co_await bhttp::async_read_header(stream, buffer, parser, use_nothrow);
     if (read_ec) {
       spdlog::debug("{}: {}: request not read: {}", info.listener, info.peer, read_ec.message());
-      if (auto answer = answer_to_read_error(read_ec, parser)) {
+      if (auto answer = answer_to_read_error(read_ec, parser, buffer, limits.max_header_bytes)) {
         co_await write_response(stream, *answer, 11, false, false, info.write_timeout);
       }
       break;
@@ -106,8 +128,10 @@ asio::awaitable<void> serve_http(tcp::socket socket, const services::ConnectionI
     const bool has_body = !parser.is_done();
     Response response = has_body && safe_method
                             ? error_response(400, "a GET or HEAD request has no body")
-                            : router.route(request);
-    const bool keep_alive = head.keep_alive() && !has_body;
+                        : head.version() >= 11 && head.find(bhttp::field::host) == head.end()
+                            ? error_response(400, "an HTTP/1.1 request needs a Host header")
+                            : route(router, request, info);
+    const bool keep_alive = head.keep_alive() && !has_body && response.status < 500;
     spdlog::debug("{}: {}: {} {} {}", info.listener, info.peer, request.method, request.target,
                   response.status);
     const auto write_ec =

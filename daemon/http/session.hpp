@@ -1,6 +1,7 @@
 // serve_http: one HTTP/1.1 connection from its first byte to its close, with Beast: keep-alive
 // and pipelining, a deadline on every read and write, a size limit on the request head, and the
-// error answers (400, 408, 414, 431) that need no router. Each request is handed to a Router.
+// error answers (400, 414, 431, 500) that need no router. A client too slow to send its request
+// head is disconnected without an answer. Each request is handed to a Router.
 // A free coroutine on the connection's strand; the router must be callable from any thread.
 #pragma once
 
@@ -24,7 +25,7 @@ class Router {
 struct SessionLimits {
   // From the first byte of a request to the end of its head.
   std::chrono::milliseconds request_timeout{std::chrono::seconds(10)};
-  // Between requests on a kept-alive connection (and before the first one).
+  // Between requests on a kept-alive connection (the first request has request_timeout).
   std::chrono::milliseconds idle_timeout{std::chrono::seconds(30)};
   // Request line and headers together.
   std::size_t max_header_bytes = 8 * 1024;

@@ -46,9 +46,16 @@ std::shared_ptr<const Service> configure(config::MappingReader& options) {
       static_cast<std::uint32_t>(options.integer("max_letters", 1, 64).value_or(20));
   settings.limits.max_blanks =
       static_cast<std::uint32_t>(options.integer("max_blanks", 0, 64).value_or(2));
-  if (settings.limits.max_blanks > settings.limits.max_tiles) {
-    options.error("max_blanks", "more blanks than max_letters (" +
-                                    std::to_string(settings.limits.max_tiles) + ") allows");
+  if (options.errors().size() == errors_before) {
+    if (settings.limits.max_blanks > settings.limits.max_tiles) {
+      options.error("max_blanks", "more blanks than max_letters (" +
+                                      std::to_string(settings.limits.max_tiles) + ") allows");
+    }
+    if (settings.min_length > settings.limits.max_tiles) {
+      options.error("min_length", "longer than max_letters (" +
+                                      std::to_string(settings.limits.max_tiles) +
+                                      "): every answer would be empty");
+    }
   }
   settings.cache_entries =
       static_cast<std::size_t>(options.integer("cache_entries", 0, 10'000'000).value_or(10000));

@@ -12,13 +12,16 @@ std::size_t AnswerCache::KeyHash::operator()(const KeyView& key) const {
   return rack ^ (key.min_length * 0x9e3779b97f4a7c15u + (rack << 6) + (rack >> 2));
 }
 
-AnswerCache::AnswerCache(std::size_t capacity, std::size_t shards) : capacity_(capacity) {
+AnswerCache::AnswerCache(std::size_t capacity, std::size_t shards, std::size_t max_bytes)
+    : capacity_(capacity) {
   const std::size_t count = std::min(std::max<std::size_t>(shards, 1), capacity);
   shards_.reserve(count);
   for (std::size_t i = 0; i < count; ++i) {
     auto shard = std::make_unique<Shard>();
     shard->capacity = capacity / count + (i < capacity % count ? 1 : 0);
-    shard->by_key.reserve(shard->capacity);
+    shard->max_bytes = max_bytes / count;
+    // A huge capacity must not cost its memory up front: the map grows as answers come.
+    shard->by_key.reserve(std::min<std::size_t>(shard->capacity, 1024));
     shards_.push_back(std::move(shard));
   }
 }
@@ -54,24 +57,37 @@ void AnswerCache::insert(std::string_view rack_key, std::size_t min_length,
   if (shards_.empty()) return;
   const KeyView key{rack_key, min_length};
   Shard& shard = shard_for(key);
-  // The answer dropped, if any, is released after the lock: it may free a whole index.
-  std::shared_ptr<const Answer> dropped;
+  const std::size_t bytes = answer->bytes() + sizeof(Entry) + rack_key.size();
+  // The answers dropped are released after the lock: they may free a whole index.
+  std::vector<std::shared_ptr<const Answer>> dropped;
   const std::lock_guard lock(shard.mutex);
-  if (const auto found = shard.by_key.find(key); found != shard.by_key.end()) {
-    dropped = std::exchange(found->second->answer, std::move(answer));
-    shard.entries.splice(shard.entries.begin(), shard.entries, found->second);
+  const auto found = shard.by_key.find(key);
+  const bool replacing = found != shard.by_key.end();
+  if (replacing) {
+    // The old answer goes, and the new one must fit like any other.
+    const auto entry = found->second;
+    shard.by_key.erase(found);  // first: its key views the entry's rack
+    shard.bytes -= entry->bytes;
+    dropped.push_back(std::move(entry->answer));
+    shard.entries.erase(entry);
+  }
+  if (bytes > shard.max_bytes) {
+    if (replacing) ++shard.stats.evictions;
     return;
   }
-  if (shard.entries.size() >= shard.capacity) {
+  while (!shard.entries.empty() &&
+         (shard.entries.size() >= shard.capacity || shard.bytes + bytes > shard.max_bytes)) {
     Entry& oldest = shard.entries.back();
     shard.by_key.erase(KeyView{oldest.rack, oldest.min_length});
-    dropped = std::move(oldest.answer);
+    shard.bytes -= oldest.bytes;
+    dropped.push_back(std::move(oldest.answer));
     shard.entries.pop_back();
     ++shard.stats.evictions;
   }
-  shard.entries.push_front(Entry{std::string(rack_key), min_length, std::move(answer)});
+  shard.bytes += bytes;
+  shard.entries.push_front(Entry{std::string(rack_key), min_length, std::move(answer), bytes});
   shard.by_key.emplace(KeyView{shard.entries.front().rack, min_length}, shard.entries.begin());
-  ++shard.stats.insertions;
+  if (!replacing) ++shard.stats.insertions;
 }
 
 AnswerCacheStats AnswerCache::stats() const {

@@ -24,6 +24,9 @@ class WordIndex;
 struct Answer {
   std::shared_ptr<const WordIndex> index;
   std::vector<std::string_view> words;
+
+  // The memory the answer holds, which the cache's byte budget counts.
+  std::size_t bytes() const { return sizeof(Answer) + words.capacity() * sizeof(words[0]); }
 };
 
 struct AnswerCacheStats {
@@ -39,11 +42,17 @@ struct AnswerCacheStats {
 class AnswerCache {
  public:
   static constexpr std::size_t kDefaultShards = 16;
+  // Racks with blanks can spell tens of thousands of words: the count of answers alone would
+  // not bound the memory, so their bytes are bounded too.
+  static constexpr std::size_t kDefaultMaxBytes = 64 * 1024 * 1024;
 
   // Holds at most `capacity` answers; 0 turns the cache off (lookups miss, inserts do nothing).
   // The capacity is split between min(shards, capacity) shards, each evicting its own least
   // recently used answer: the order of eviction is LRU within a shard, and exact with one shard.
-  explicit AnswerCache(std::size_t capacity, std::size_t shards = kDefaultShards);
+  // Each shard also keeps its answers within its share of `max_bytes`, evicting as it must; an
+  // answer larger than a shard's share is not cached.
+  explicit AnswerCache(std::size_t capacity, std::size_t shards = kDefaultShards,
+                       std::size_t max_bytes = kDefaultMaxBytes);
   AnswerCache(const AnswerCache&) = delete;
   AnswerCache& operator=(const AnswerCache&) = delete;
 
@@ -75,10 +84,13 @@ class AnswerCache {
     std::string rack;
     std::size_t min_length;
     std::shared_ptr<const Answer> answer;
+    std::size_t bytes;  // the answer's and the key's
   };
   struct Shard {
     std::mutex mutex;
     std::size_t capacity = 0;
+    std::size_t max_bytes = 0;
+    std::size_t bytes = 0;  // guarded by mutex: what the entries hold
     // Guarded by mutex: entries most recently used first, the map from key to entry (its keys
     // view the entries' racks), and the shard's counters.
     std::list<Entry> entries;

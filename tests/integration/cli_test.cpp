@@ -59,9 +59,9 @@ listeners:
   const auto file = bad.string();
   CHECK(failed.err ==
         file + ":1:10: threads: expected a whole number from 1 to 1024, got \"0\"\n" + file +
-            ":4:11: listeners[0].kind: unknown kind \"tiem\" (expected hello, time, wordfinder)\n" + file +
-            ":5:14: listeners[0].listen[0]: bad port \"99999\" (expected 1 to 65535)\n" + file +
-            ": 3 error(s)\n");
+            ":4:11: listeners[0].kind: unknown kind \"tiem\" (expected hello, time, wordfinder)\n" +
+            file + ":5:14: listeners[0].listen[0]: bad port \"99999\" (expected 1 to 65535)\n" +
+            file + ": 3 error(s)\n");
 }
 
 TEST_CASE("netsvcd --check-config on a missing file exits 1 and says why", "[cli][config]") {

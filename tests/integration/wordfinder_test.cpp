@@ -164,6 +164,32 @@ TEST_CASE("wordfinder answers every error with JSON and the right status", "[wor
          "request headers too large");
 }
 
+TEST_CASE("wordfinder tells a long request line from large headers however the reads split",
+          "[wordfinder][errors]") {
+  Wordfinder server;
+  Connection split("127.0.0.1", server.port);
+  split.send("GET /ab");  // the request line may reach the daemon in a read of its own
+  split.send("c HTTP/1.1\r\nHost: test\r\nX-Big: " + std::string(9000, 'b') + "\r\n\r\n");
+  CHECK(split.read_to_end().starts_with("HTTP/1.1 431 "));
+  Connection long_line("127.0.0.1", server.port);
+  long_line.send("GET /" + std::string(4000, 'a'));
+  long_line.send(std::string(5000, 'a') + " HTTP/1.1\r\nHost: test\r\n\r\n");
+  CHECK(long_line.read_to_end().starts_with("HTTP/1.1 414 "));
+}
+
+TEST_CASE("wordfinder requires Host on HTTP/1.1, not on HTTP/1.0", "[wordfinder][errors]") {
+  Wordfinder server;
+  Connection no_host("127.0.0.1", server.port);
+  no_host.send("GET /abc HTTP/1.1\r\n\r\n");
+  std::string pending;
+  const auto response = read_response(no_host, pending);
+  CHECK(response.starts_with("HTTP/1.1 400 "));
+  CHECK(response.ends_with("{\"error\":\"an HTTP/1.1 request needs a Host header\"}\n"));
+  Connection old("127.0.0.1", server.port);
+  old.send("GET /abc HTTP/1.0\r\n\r\n");
+  CHECK(old.read_to_end().starts_with("HTTP/1.0 200 OK\r\n"));
+}
+
 TEST_CASE("wordfinder answers HEAD with the GET's headers and no body", "[wordfinder]") {
   Wordfinder server;
   // The usage page, since a rack's answer changes with its "time" and "cached".
@@ -256,6 +282,30 @@ TEST_CASE("wordfinder serves concurrent clients", "[wordfinder][load]") {
     client.join();
   for (int c = 0; c < kClients; ++c)
     CHECK(right[c] == kRequests);
+}
+
+TEST_CASE("wordfinder settings that contradict each other are config errors",
+          "[wordfinder][config]") {
+  TempDir dir;
+  dir.write("words.txt", kDictionary);
+  const auto config = dir.write("netsvcd.yaml", R"(listeners:
+  - name: words
+    kind: wordfinder
+    listen: ["127.0.0.1:8081"]
+    dictionary: words.txt
+    max_letters: 5
+    max_blanks: 6
+    min_length: 7
+)");
+  const auto result = run_netsvcd({"--check-config", "-c", config.string()});
+  CHECK(result.exit_code == 1);
+  CHECK(result.err == config.string() +
+                          ":7:17: listeners[0].max_blanks: more blanks than max_letters (5) "
+                          "allows\n" +
+                          config.string() +
+                          ":8:17: listeners[0].min_length: longer than max_letters (5): every "
+                          "answer would be empty\n" +
+                          config.string() + ": 2 error(s)\n");
 }
 
 TEST_CASE("a missing, empty or junk dictionary is a config error naming the file",

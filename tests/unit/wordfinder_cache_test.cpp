@@ -139,3 +139,33 @@ TEST_CASE("answer cache: counters stay consistent when threads share it", "[answ
 }
 
 }  // namespace
+
+namespace {
+
+// An answer of `count` words, each the same view: its bytes() grows with count.
+std::shared_ptr<const Answer> answer_of(std::size_t count) {
+  return std::make_shared<const Answer>(
+      Answer{nullptr, std::vector<std::string_view>(count, std::string_view("word"))});
+}
+
+}  // namespace
+
+TEST_CASE("answer cache: a byte budget evicts large answers before the count is reached",
+          "[answer_cache]") {
+  // One shard, room for 100 answers by count, but only about 10 KiB in all.
+  AnswerCache cache(100, 1, 10 * 1024);
+  const auto big = answer_of(300);  // about 4.8 KiB with its key: two fit, not three
+  cache.insert("aaa", 2, big);
+  cache.insert("bbb", 2, big);
+  CHECK(cache.stats() == stats(0, 0, 2, 0, 2));
+  cache.insert("ccc", 2, big);
+  CHECK(cache.stats() == stats(0, 0, 3, 1, 2));
+  CHECK(cache.lookup("aaa", 2) == nullptr);  // the least recently used went
+  CHECK(cache.lookup("ccc", 2) == big);
+
+  // An answer larger than the whole budget is never stored, and evicts nothing.
+  cache.insert("ddd", 2, answer_of(1000));
+  CHECK(cache.lookup("ddd", 2) == nullptr);
+  CHECK(cache.lookup("bbb", 2) == big);
+  CHECK(cache.stats() == stats(2, 2, 3, 1, 2));
+}
