@@ -78,6 +78,16 @@ asio::awaitable<boost::system::error_code> write_response(beast::tcp_stream& str
   co_return ec;
 }
 
+// The answer to a request the session refuses before any router sees it, or nullopt.
+std::optional<Response> refusal(const bhttp::request_header<>& head, bool has_body) {
+  const bool safe_method = head.method() == bhttp::verb::get || head.method() == bhttp::verb::head;
+  if (has_body && safe_method) return error_response(400, "a GET or HEAD request has no body");
+  if (head.version() >= 11 && head.find(bhttp::field::host) == head.end()) {
+    return error_response(400, "an HTTP/1.1 request needs a Host header");
+  }
+  return std::nullopt;
+}
+
 // The router's answer; a router that fails (out of memory, or a bug) gets the client a 500,
 // not a dropped connection.
 Response route(const Router& router, const Request& request, const services::ConnectionInfo& info) {
@@ -122,15 +132,10 @@ asio::awaitable<void> serve_http(tcp::socket socket, const services::ConnectionI
     const auto& head = parser.get();
     const Request request{view(head.method_string()), view(head.target()),
                           view(head[bhttp::field::accept])};
-    const bool safe_method =
-        head.method() == bhttp::verb::get || head.method() == bhttp::verb::head;
     // A body we would have to read and throw away: refuse it, and close after the answer.
     const bool has_body = !parser.is_done();
-    Response response = has_body && safe_method
-                            ? error_response(400, "a GET or HEAD request has no body")
-                        : head.version() >= 11 && head.find(bhttp::field::host) == head.end()
-                            ? error_response(400, "an HTTP/1.1 request needs a Host header")
-                            : route(router, request, info);
+    auto refused = refusal(head, has_body);
+    Response response = refused ? std::move(*refused) : route(router, request, info);
     const bool keep_alive = head.keep_alive() && !has_body && response.status < 500;
     spdlog::debug("{}: {}: {} {} {}", info.listener, info.peer, request.method, request.target,
                   response.status);
