@@ -19,7 +19,7 @@
 #include <thread>
 #include <vector>
 
-#include <catch2/catch.hpp>
+#include "support/string_makers.hpp"
 
 namespace netsvcd::test {
 
@@ -96,13 +96,3 @@ std::unique_ptr<DaemonProcess> start_netsvcd(const TempDir& dir, std::string_vie
                                              LaunchOptions options = {});
 
 }  // namespace netsvcd::test
-
-namespace Catch {
-// Lets failed checks on wait_exit() show the exit code, or that there was none.
-template <>
-struct StringMaker<std::optional<int>> {
-  static std::string convert(const std::optional<int>& code) {
-    return code ? "exit code " + std::to_string(*code) : std::string("no exit yet");
-  }
-};
-}  // namespace Catch

@@ -25,14 +25,8 @@
 #include "config/endpoint.hpp"
 #include "config/loader.hpp"
 
-namespace Catch {
-template <>
-struct StringMaker<netsvcd::config::Endpoint> {
-  static std::string convert(const netsvcd::config::Endpoint& endpoint) {
-    return netsvcd::config::to_string(endpoint) + (endpoint.v6only ? " (v6only)" : "");
-  }
-};
-}  // namespace Catch
+#include "support/string_makers.hpp"
+#include "support/temp_dir.hpp"
 
 namespace {
 
@@ -41,6 +35,7 @@ using netsvcd::config::Endpoint;
 using netsvcd::config::ListenerConfig;
 using netsvcd::config::LoadResult;
 using netsvcd::config::parse_config;
+using netsvcd::test::TempDir;
 using Strings = std::vector<std::string>;
 using namespace std::chrono_literals;
 
@@ -99,36 +94,6 @@ const std::string kForms =
 const std::string kBadName = "(expected 1 to 64 characters of a-z, 0-9, '_' and '-')";
 const std::string kStrftimeHint =
     "(expected a strftime pattern such as %c or %Y-%m-%d %H:%M:%S, rfc3339 or rfc868)";
-
-// A temporary directory under /tmp, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = "/tmp/netsvcd-unit-XXXXXX";
-    REQUIRE(mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::filesystem::path& path() const { return path_; }
-
-  std::filesystem::path write(const std::string& name, const std::string& text) const {
-    const auto file = path_ / name;
-    std::ofstream out(file, std::ios::binary);
-    out << text;
-    out.close();
-    REQUIRE(out.good());
-    return file;
-  }
-
- private:
-  std::filesystem::path path_;
-};
 
 // ---------------------------------------------------------------------------------------------
 // Valid configs

@@ -13,14 +13,7 @@
 
 #include "config/endpoint.hpp"
 
-namespace Catch {
-template <>
-struct StringMaker<netsvcd::config::Endpoint> {
-  static std::string convert(const netsvcd::config::Endpoint& endpoint) {
-    return netsvcd::config::to_string(endpoint) + (endpoint.v6only ? " (v6only)" : "");
-  }
-};
-}  // namespace Catch
+#include "support/string_makers.hpp"
 
 namespace {
 
