@@ -54,13 +54,14 @@ asio::awaitable<int> next_stop_signal(asio::signal_set& signals) {
   }
 }
 
-// SIGTERM or SIGINT: stop accepting, give connections in flight up to shutdown_timeout, stop the
-// pool. A second stop signal during the wait stops at once.
+// SIGTERM or SIGINT: stop accepting, tell idle connections to close, give connections in flight
+// up to shutdown_timeout, stop the pool. A second stop signal during the wait stops at once.
 asio::awaitable<void> watch_signals(asio::signal_set& signals, net::ListenerSet& listeners,
-                                    const net::ConnectionTracker& tracker,
-                                    const config::Config& config, IoPool& pool) {
+                                    net::ConnectionTracker& tracker, const config::Config& config,
+                                    IoPool& pool) {
   const int signal = co_await next_stop_signal(signals);
   co_await listeners.stop();
+  tracker.stop_notice().notify();
   spdlog::info(
       "received {}: stopping; no longer accepting; waiting up to {} for {} connection(s) in flight",
       signal_name(signal), config::format_duration(config.shutdown_timeout), tracker.active());

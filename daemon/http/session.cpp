@@ -111,9 +111,19 @@ asio::awaitable<void> serve_http(tcp::socket socket, const services::ConnectionI
     // A new connection gets no idle allowance: a client that connects and says nothing is
     // holding a descriptor, not keeping a connection alive.
     if (buffer.size() == 0) {
+      // A stop while we wait cancels the wait, from the session's own strand; the token tells a
+      // late notice that the wait is over. Subscribed before looking, so no stop slips between.
+      const auto waiting = std::make_shared<bool>(true);
+      const auto subscription = info.stop_notice->subscribe(
+          [executor = stream.get_executor(), token = std::weak_ptr(waiting), &stream] {
+            asio::post(executor, [token, &stream] {
+              if (token.lock()) stream.cancel();
+            });
+          });
+      if (info.stop_notice->notified()) break;
       stream.expires_after(first ? limits.request_timeout : limits.idle_timeout);
       const auto [ec, bytes] = co_await stream.async_read_some(buffer.prepare(4096), use_nothrow);
-      if (ec) break;  // closed, reset, or idle too long: nothing to answer
+      if (ec) break;  // closed, reset, idle too long, or stopping: nothing to answer
       buffer.commit(bytes);
     }
     bhttp::request_parser<bhttp::empty_body> parser;
@@ -136,7 +146,8 @@ asio::awaitable<void> serve_http(tcp::socket socket, const services::ConnectionI
     const bool has_body = !parser.is_done();
     auto refused = refusal(head, has_body);
     Response response = refused ? std::move(*refused) : route(router, request, info);
-    const bool keep_alive = head.keep_alive() && !has_body && response.status < 500;
+    const bool keep_alive =
+        head.keep_alive() && !has_body && response.status < 500 && !info.stop_notice->notified();
     spdlog::debug("{}: {}: {} {} {}", info.listener, info.peer, request.method, request.target,
                   response.status);
     const auto write_ec =

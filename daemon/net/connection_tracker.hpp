@@ -1,10 +1,13 @@
 // ConnectionTracker: counts the connections in flight and those served, for draining on stop and
-// for status reports. One per daemon, outliving every connection; lock-free, safe from any thread.
+// for status reports, and holds the notice that a stop has begun. One per daemon, outliving
+// every connection; safe from any thread (the counts are lock-free).
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <utility>
+
+#include "net/stop_notice.hpp"
 
 namespace netsvcd::net {
 
@@ -42,10 +45,12 @@ class ConnectionTracker {
   Guard track() { return Guard(*this); }
   std::uint64_t active() const { return active_.load(std::memory_order_acquire); }
   std::uint64_t served() const { return served_.load(std::memory_order_relaxed); }
+  StopNotice& stop_notice() { return stop_notice_; }
 
  private:
   std::atomic<std::uint64_t> active_{0};
   std::atomic<std::uint64_t> served_{0};
+  StopNotice stop_notice_;
 };
 
 }  // namespace netsvcd::net

@@ -115,7 +115,7 @@ void Listener::serve(tcp::socket socket) {
   const auto peer = socket.remote_endpoint(ec);
   if (ec) return;  // reset before we got to it: nothing to serve
   services::ConnectionInfo info{config_.name, config::to_string({peer.address(), peer.port()}),
-                                config_.write_timeout};
+                                config_.write_timeout, &tracker_.stop_notice()};
   const auto executor = socket.get_executor();
   auto context = info.listener + ": " + info.peer;
   asio::co_spawn(

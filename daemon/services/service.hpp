@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "asio.hpp"
+#include "net/stop_notice.hpp"
 
 namespace netsvcd::config {
 class MappingReader;
@@ -23,6 +24,8 @@ struct ConnectionInfo {
   std::string listener;
   std::string peer;  // "[::ffff:127.0.0.1]:40312"
   std::chrono::milliseconds write_timeout;
+  // Says when the daemon stops; a connection idle between requests then closes at once.
+  net::StopNotice* stop_notice;
 };
 
 class Service {

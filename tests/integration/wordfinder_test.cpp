@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <catch2/catch.hpp>
+#include <csignal>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <thread>
@@ -255,6 +256,32 @@ TEST_CASE("wordfinder cuts off clients that are slow to send a request or idle t
   Connection silent("127.0.0.1", server.port);
   CHECK(silent.read_to_end(5s).empty());
   CHECK(server.daemon->wait_open_files_at_most(baseline));
+}
+
+TEST_CASE("a stop closes kept-alive connections that wait between requests at once",
+          "[wordfinder][signals]") {
+  TempDir dir;
+  dir.write("words.txt", kDictionary);
+  const auto port = free_port();
+  // Without the stop notice, the idle connection would hold the stop for an hour.
+  const auto daemon = start_netsvcd(dir, fmt::format(R"(shutdown_timeout: 1h
+listeners:
+  - name: words
+    kind: wordfinder
+    listen: ["127.0.0.1:{}"]
+    dictionary: words.txt
+    idle_timeout: 1h
+)",
+                                                     port));
+  Connection idle("127.0.0.1", port);
+  std::string pending;
+  idle.send(request("/abc"));
+  CHECK(read_response(idle, pending).starts_with("HTTP/1.1 200 OK"));
+  daemon->signal(SIGTERM);
+  CHECK(idle.read_to_end(10s).empty());  // closed, with nothing more to say
+  CHECK(idle.end_error() == 0);
+  CHECK(daemon->wait_exit(10s) == 0);
+  CHECK(daemon->count_log("still open") == 0);
 }
 
 TEST_CASE("wordfinder serves concurrent clients", "[wordfinder][load]") {
