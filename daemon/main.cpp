@@ -43,7 +43,14 @@ int main(int argc, char** argv) {
   app.add_flag("--check-config", check_only,
                "Validate the configuration file and exit: 0 if valid, 1 if not (errors on stderr)");
   app.add_option("--log-level", log_level, "Override the file's log_level")
-      ->check(CLI::IsMember({"trace", "debug", "info", "warning", "error"}));
+      ->check(CLI::Validator(
+          [](const std::string& name) {
+            return netsvcd::parse_log_level(name)
+                       ? std::string()
+                       : "unknown level \"" + name + "\" (expected trace, debug, info, " +
+                             "warning or error)";
+          },
+          "LEVEL"));
   app.set_version_flag("--version", std::string("netsvcd ") + netsvcd::kVersion);
   try {
     app.parse(argc, argv);

@@ -6,6 +6,7 @@
 
 #include "support/client.hpp"
 #include "support/daemon_process.hpp"
+#include "support/hello_config.hpp"
 #include "support/ports.hpp"
 #include "support/temp_dir.hpp"
 #include "version.hpp"
@@ -37,11 +38,7 @@ TEST_CASE("bad command lines exit 2 with a message", "[cli]") {
 TEST_CASE("netsvcd --check-config exits 0 on a valid file and 1 with every error on an invalid one",
           "[cli][config]") {
   TempDir dir;
-  const auto good = dir.write("good.yaml", R"(listeners:
-  - name: hello
-    kind: hello
-    listen: ["127.0.0.1:8080"]
-)");
+  const auto good = dir.write("good.yaml", hello_config(8080));
   const auto ok = run_netsvcd({"--check-config", "-c", good.string()});
   CHECK(ok.exit_code == 0);
   CHECK(ok.out == good.string() + ": ok (1 listener(s))\n");
@@ -94,13 +91,7 @@ TEST_CASE("starting on an invalid config exits 1 and logs every error", "[cli][c
 TEST_CASE("netsvcd --log-level wins over the file's log_level", "[cli]") {
   TempDir dir;
   const auto port = free_port();
-  const auto config = dir.write("netsvcd.yaml", fmt::format(R"(log_level: error
-listeners:
-  - name: hello
-    kind: hello
-    listen: ["127.0.0.1:{}"]
-)",
-                                                            port));
+  const auto config = dir.write("netsvcd.yaml", "log_level: error\n" + hello_config(port));
   // The file says error, so the info "ready" line appears only with the override.
   DaemonProcess overridden({"-c", config.string(), "--log-level", "info"});
   CHECK(overridden.wait_for_log(" ready: "));

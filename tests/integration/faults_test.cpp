@@ -12,21 +12,12 @@
 
 #include "support/client.hpp"
 #include "support/daemon_process.hpp"
+#include "support/hello_config.hpp"
 #include "support/ports.hpp"
 #include "support/temp_dir.hpp"
 
 namespace netsvcd::test {
 namespace {
-
-std::string hello_config(std::uint16_t port, std::string_view extra = {}) {
-  return fmt::format(R"(listeners:
-  - name: hello
-    kind: hello
-    listen: ["127.0.0.1:{}"]
-{}
-)",
-                     port, extra);
-}
 
 // A listening IPv4 socket the test holds, standing for "another program has the port".
 class PortSquatter {

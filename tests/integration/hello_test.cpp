@@ -9,6 +9,7 @@
 #include "asio.hpp"
 #include "support/client.hpp"
 #include "support/daemon_process.hpp"
+#include "support/hello_config.hpp"
 #include "support/ports.hpp"
 #include "support/temp_dir.hpp"
 
@@ -75,12 +76,7 @@ TEST_CASE("v6only: true turns IPv4-mapped connections off on [::]", "[hello]") {
 TEST_CASE("hello answers a client that sends bytes first, without a reset", "[hello]") {
   TempDir dir;
   const auto port = free_port();
-  const auto daemon = start_netsvcd(dir, fmt::format(R"(listeners:
-  - name: hello
-    kind: hello
-    listen: ["127.0.0.1:{}"]
-)",
-                                                     port));
+  const auto daemon = start_netsvcd(dir, hello_config(port));
   Connection connection("127.0.0.1", port);
   connection.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n" + std::string(10000, 'z'));
   CHECK(connection.read_to_end() == "Hello World\n");
@@ -90,13 +86,7 @@ TEST_CASE("hello answers a client that sends bytes first, without a reset", "[he
 TEST_CASE("500 concurrent clients are all answered", "[hello][load]") {
   TempDir dir;
   const auto port = free_port();
-  const auto daemon = start_netsvcd(dir, fmt::format(R"(threads: 2
-listeners:
-  - name: hello
-    kind: hello
-    listen: ["127.0.0.1:{}"]
-)",
-                                                     port));
+  const auto daemon = start_netsvcd(dir, "threads: 2\n" + hello_config(port));
   const auto baseline = daemon->open_files();
   constexpr std::size_t kClients = 500;
   std::vector<std::string> answers(kClients);

@@ -26,6 +26,12 @@ std::time_t parse_utc(const std::string& line, const char* pattern) {
   return ::timegm(&tm);
 }
 
+// `answered` lies within 2 s of the test's clock read just before and just after the request.
+void check_within_2s(std::time_t answered, std::time_t before, std::time_t after) {
+  CHECK(answered >= before - 2);
+  CHECK(answered <= after + 2);
+}
+
 std::string time_config(std::uint16_t port, std::string_view format_line) {
   return fmt::format(R"(listeners:
   - name: daytime
@@ -52,8 +58,7 @@ TEST_CASE("time writes the C locale's %c in UTC by default, over IPv4 and IPv6",
     CHECK(std::regex_match(
         line, std::regex(R"([A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9]\d \d\d:\d\d:\d\d \d{4})")));
     const auto parsed = parse_utc(line, "%a %b %e %H:%M:%S %Y");
-    CHECK(parsed >= before - 2);
-    CHECK(parsed <= after + 2);
+    check_within_2s(parsed, before, after);
   }
 }
 
@@ -66,8 +71,7 @@ TEST_CASE("time writes RFC 3339 in UTC", "[time]") {
   const auto after = now();
   REQUIRE(std::regex_match(answer, std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\n)")));
   const auto parsed = parse_utc(answer.substr(0, answer.size() - 1), "%Y-%m-%dT%H:%M:%SZ");
-  CHECK(parsed >= before - 2);
-  CHECK(parsed <= after + 2);
+  check_within_2s(parsed, before, after);
 }
 
 TEST_CASE("time writes RFC 868: four big-endian bytes of seconds since 1900", "[time]") {
@@ -82,8 +86,7 @@ TEST_CASE("time writes RFC 868: four big-endian bytes of seconds since 1900", "[
   for (const unsigned char byte : answer)
     value = (value << 8) | byte;
   const auto unix_time = static_cast<std::int64_t>(value) - 2'208'988'800LL;
-  CHECK(unix_time >= before - 2);
-  CHECK(unix_time <= after + 2);
+  check_within_2s(unix_time, before, after);
 }
 
 TEST_CASE("time writes a custom strftime pattern in UTC", "[time]") {
@@ -133,8 +136,7 @@ TEST_CASE("time is UTC whatever TZ the daemon is started with, %s and %Z include
   std::tm tm{};
   const std::time_t unix_time = std::stoll(answer);
   ::gmtime_r(&unix_time, &tm);
-  CHECK(unix_time >= before - 2);
-  CHECK(unix_time <= after + 2);
+  check_within_2s(unix_time, before, after);
   CHECK(answer == fmt::format("{} {:02} GMT\n", unix_time, tm.tm_hour));  // gmtime names it GMT
 }
 
