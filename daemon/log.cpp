@@ -1,9 +1,25 @@
 #include "log.hpp"
 
+#include <utility>
+
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 namespace netsvcd {
+namespace {
+thread_local const LogFields* current_fields = nullptr;
+}  // namespace
+
+const LogFields* current_log_fields() {
+  return current_fields;
+}
+
+detail::CurrentLogFields::CurrentLogFields(const LogFields& fields)
+    : previous_(std::exchange(current_fields, &fields)) {}
+
+detail::CurrentLogFields::~CurrentLogFields() {
+  current_fields = previous_;
+}
 
 void init_logging(spdlog::level::level_enum level) {
   auto logger = spdlog::stderr_color_mt("netsvcd");
