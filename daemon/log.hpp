@@ -21,9 +21,9 @@ std::optional<spdlog::level::level_enum> parse_log_level(std::string_view name);
 // Journal fields for one log line, so that `journalctl LISTENER=words` finds it. Empty views are
 // left out. The console shows only the message, which names the same things in words.
 struct LogFields {
-  std::string_view listener;
-  std::string_view peer;
-  std::string_view config_file;
+  std::string_view listener{};
+  std::string_view peer{};
+  std::string_view config_file{};
   int config_line = 0;  // 0: none
 };
 

@@ -8,11 +8,16 @@
 #include <CLI/CLI.hpp>
 
 #include "config/loader.hpp"
+#include "control/control_client.hpp"
 #include "daemon.hpp"
 #include "log.hpp"
 #include "version.hpp"
 
 namespace {
+
+// Longer than any reload takes (a dictionary loads in well under a second); systemd's own
+// TimeoutSec= still bounds it.
+constexpr std::chrono::seconds kReloadTimeout{60};
 
 // --check-config: like `nginx -t`, every error on stderr and the verdict in the exit code.
 int check_config(const std::filesystem::path& file) {
@@ -26,6 +31,24 @@ int check_config(const std::filesystem::path& file) {
   }
   std::cout << file.string() << ": ok (" << loaded.config->listeners.size() << " listener(s))\n";
   return netsvcd::kExitOk;
+}
+
+// --reload: what systemctl reload runs (ExecReload=), synchronous where a signal is not.
+int request_reload(const std::filesystem::path& socket) {
+  using Status = netsvcd::control::ReloadReply::Status;
+  const auto reply = netsvcd::control::request_reload(socket, kReloadTimeout);
+  switch (reply.status) {
+    case Status::kReloaded:
+      std::cout << reply.detail;
+      return netsvcd::kExitOk;
+    case Status::kRefused:
+      std::cerr << reply.detail;
+      return netsvcd::kExitConfigInvalid;
+    case Status::kUnreachable:
+      break;
+  }
+  std::cerr << "netsvcd --reload: " << reply.detail;
+  return netsvcd::kExitStartFailed;
 }
 
 }  // namespace
@@ -51,6 +74,15 @@ int main(int argc, char** argv) {
                              "warning or error)";
           },
           "LEVEL"));
+  std::string control_socket;
+  bool reload = false;
+  app.add_option("--control-socket", control_socket,
+                 "Unix socket through which --reload reaches the daemon (the units use "
+                 "/run/netsvcd/control); none by default");
+  app.add_flag("--reload", reload,
+               "Ask the daemon on --control-socket (default /run/netsvcd/control) to reload its "
+               "configuration and wait: 0 once the new configuration is live, 1 with the errors "
+               "on stderr if it was refused, 3 if the daemon cannot be reached");
   app.set_version_flag("--version", std::string("netsvcd ") + netsvcd::kVersion);
   try {
     app.parse(argc, argv);
@@ -59,6 +91,8 @@ int main(int argc, char** argv) {
   }
 
   if (check_only) return check_config(config_file);
+  if (reload)
+    return request_reload(control_socket.empty() ? "/run/netsvcd/control" : control_socket);
 
   // A closed stderr or client must never kill the daemon; Asio reports EPIPE as an error.
   std::signal(SIGPIPE, SIG_IGN);
@@ -69,7 +103,7 @@ int main(int argc, char** argv) {
   const auto level = log_level.empty() ? std::nullopt : netsvcd::parse_log_level(log_level);
   netsvcd::init_logging(level.value_or(spdlog::level::info));
   try {
-    return netsvcd::Daemon({config_file, level}).run();
+    return netsvcd::Daemon({config_file, level, control_socket}).run();
   } catch (...) {
     // Threads or descriptors refused at start-up, say: still one clear line and the code.
     spdlog::critical("cannot run: {}", netsvcd::describe(std::current_exception()));

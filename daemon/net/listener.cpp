@@ -6,6 +6,7 @@
 
 #include "log.hpp"
 #include "net/log_throttle.hpp"
+#include "net/socket_source.hpp"
 #include "services/service.hpp"
 
 namespace netsvcd::net {
@@ -67,6 +68,36 @@ asio::awaitable<void> Listener::stop() {
   co_await asio::co_spawn(strand_, close_sockets(), asio::use_awaitable);
 }
 
+asio::awaitable<std::vector<ListeningSocket>> Listener::release_sockets() {
+  co_return co_await asio::co_spawn(strand_, release_on_strand(), asio::use_awaitable);
+}
+
+asio::awaitable<std::vector<ListeningSocket>> Listener::release_on_strand() {
+  stopped_ = true;
+  std::vector<ListeningSocket> released;
+  for (auto& socket : sockets_) {
+    // release() cancels the pending accept and leaves the socket open and listening; the accept
+    // loop sees stopped_ and ends.
+    boost::system::error_code ec;
+    const int fd = socket.acceptor.release(ec);
+    if (ec) {
+      log_with({.listener = config_.name}, spdlog::level::err,
+               "{}: cannot hand over the socket on {}: {}", config_.name,
+               config::to_string(socket.endpoint), ec.message());
+      continue;
+    }
+    released.push_back({socket.endpoint, adopt_listening_socket(context_, socket.endpoint, fd)});
+  }
+  co_return released;
+}
+
+std::vector<int> Listener::native_handles() {
+  std::vector<int> fds;
+  for (auto& socket : sockets_)
+    fds.push_back(socket.acceptor.native_handle());
+  return fds;
+}
+
 asio::awaitable<void> Listener::close_sockets() {
   stopped_ = true;
   for (auto& socket : sockets_) {
@@ -84,24 +115,27 @@ asio::awaitable<void> Listener::accept_loop(tcp::acceptor& acceptor, config::End
   while (!stopped_) {
     auto [ec, socket] = co_await acceptor.async_accept(
         asio::any_io_executor(asio::make_strand(context_)), use_nothrow);
-    if (stopped_) break;
+    // Served even when the listener stopped meanwhile: the client's connection was accepted.
     if (!ec) {
       try {
         serve(std::move(socket));
       } catch (...) {
         // Out of memory, most likely: lose this connection, never the listener.
-        spdlog::error("{}: cannot serve a connection: {}", config_.name,
-                      describe(std::current_exception()));
+        log_with({.listener = config_.name}, spdlog::level::err,
+                 "{}: cannot serve a connection: {}", config_.name,
+                 describe(std::current_exception()));
       }
       continue;
     }
+    if (stopped_) break;
     if (ec == asio::error::connection_aborted) continue;  // the client gave up in the backlog
     if (const auto suppressed = failure_report.admit()) {
-      spdlog::log(is_resource_exhaustion(ec) ? spdlog::level::warn : spdlog::level::err,
-                  "{}: accept on {} failed: {}; pausing this socket {} ms at a time{}",
-                  config_.name, config::to_string(endpoint), ec.message(), kPause.count(),
-                  *suppressed ? fmt::format(" ({} more since the last report)", *suppressed)
-                              : std::string());
+      log_with({.listener = config_.name},
+               is_resource_exhaustion(ec) ? spdlog::level::warn : spdlog::level::err,
+               "{}: accept on {} failed: {}; pausing this socket {} ms at a time{}", config_.name,
+               config::to_string(endpoint), ec.message(), kPause.count(),
+               *suppressed ? fmt::format(" ({} more since the last report)", *suppressed)
+                           : std::string());
     }
     spdlog::debug("{}: accept on {} paused: {}", config_.name, config::to_string(endpoint),
                   ec.message());

@@ -31,9 +31,17 @@ class Listener : public std::enable_shared_from_this<Listener> {
   // Stops accepting and closes the listening sockets, completing once they are closed;
   // connections in flight go on to their end. The caller keeps the listener alive meanwhile.
   asio::awaitable<void> stop();
+  // Stops accepting and hands the listening sockets over, still listening, for the listeners of
+  // a reloaded config: connections arriving meanwhile wait in the kernel's backlog. A connection
+  // accepted at that moment is still served here.
+  asio::awaitable<std::vector<ListeningSocket>> release_sockets();
+
+  // The listening sockets' descriptors, for systemd's fd store. Before start() only.
+  std::vector<int> native_handles();
 
  private:
   asio::awaitable<void> close_sockets();
+  asio::awaitable<std::vector<ListeningSocket>> release_on_strand();
   asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, config::Endpoint endpoint);
   void serve(tcp::socket socket);
 

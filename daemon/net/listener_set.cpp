@@ -1,11 +1,11 @@
 #include "net/listener_set.hpp"
 
-#include <spdlog/spdlog.h>
+#include <algorithm>
 
+#include "log.hpp"
 #include "services/service.hpp"
 
 namespace netsvcd::net {
-namespace {
 
 std::string describe_endpoints(const config::ListenerConfig& listener) {
   std::string out;
@@ -19,35 +19,50 @@ std::string describe_endpoints(const config::ListenerConfig& listener) {
   return out;
 }
 
-}  // namespace
-
-std::variant<ListenerSet, std::string> ListenerSet::open(asio::io_context& context,
-                                                         const config::Config& config,
-                                                         SocketSource& sockets,
-                                                         ConnectionTracker& tracker) {
-  ListenerSet set;
+std::variant<ListenerSet, OpenError> ListenerSet::open(asio::io_context& context,
+                                                       const config::Config& config,
+                                                       SocketSource& sockets,
+                                                       ConnectionTracker& tracker) {
+  std::vector<ListeningSocket> taken;
+  std::optional<OpenError> error;
   for (const auto& listener : config.listeners) {
-    std::vector<ListeningSocket> bound;
     for (const auto& endpoint : listener.endpoints) {
-      auto taken = sockets.take(endpoint);
-      if (auto* error = std::get_if<std::string>(&taken)) {
-        return "listener " + listener.name + ": cannot listen on " + config::to_string(endpoint) +
-               ": " + *error;
+      auto socket = sockets.take(endpoint);
+      if (auto* message = std::get_if<std::string>(&socket)) {
+        error = OpenError{listener.name, "listener " + listener.name + ": cannot listen on " +
+                                             config::to_string(endpoint) + ": " + *message};
+        break;
       }
-      bound.push_back({endpoint, std::move(std::get<tcp::acceptor>(taken))});
+      taken.push_back({endpoint, std::move(std::get<tcp::acceptor>(socket))});
     }
+    if (error) break;
+  }
+  if (error) {
+    // A refused reload goes back to the sockets it came from.
+    for (auto& socket : taken)
+      sockets.offer(socket.endpoint, std::move(socket.acceptor));
+    return *error;
+  }
+
+  ListenerSet set;
+  auto next = taken.begin();
+  for (const auto& listener : config.listeners) {
+    std::vector<ListeningSocket> own;
+    for (std::size_t i = 0; i < listener.endpoints.size(); ++i)
+      own.push_back(std::move(*next++));
     set.listeners_.push_back(
-        std::make_shared<Listener>(context, listener, std::move(bound), tracker));
+        std::make_shared<Listener>(context, listener, std::move(own), tracker));
   }
   return set;
 }
 
 void ListenerSet::start() {
   for (const auto& listener : listeners_) {
-    const auto summary = listener->config().service->summary();
-    spdlog::info("listener {} ({}) listening on {}{}", listener->config().name,
-                 listener->config().kind, describe_endpoints(listener->config()),
-                 summary.empty() ? summary : "; " + summary);
+    const auto& config = listener->config();
+    const auto summary = config.service->summary();
+    log_with({.listener = config.name}, spdlog::level::info, "listener {} ({}) listening on {}{}",
+             config.name, config.kind, describe_endpoints(config),
+             summary.empty() ? summary : "; " + summary);
     listener->start();
   }
 }
@@ -57,11 +72,32 @@ asio::awaitable<void> ListenerSet::stop() {
     co_await listener->stop();
 }
 
+asio::awaitable<void> ListenerSet::release(SocketSource& sockets) {
+  for (const auto& listener : listeners_) {
+    for (auto& socket : co_await listener->release_sockets())
+      sockets.offer(socket.endpoint, std::move(socket.acceptor));
+  }
+}
+
+std::vector<std::pair<std::string, std::vector<int>>> ListenerSet::native_handles() const {
+  std::vector<std::pair<std::string, std::vector<int>>> handles;
+  for (const auto& listener : listeners_)
+    handles.emplace_back(listener->config().name, listener->native_handles());
+  return handles;
+}
+
 std::size_t ListenerSet::endpoint_count() const {
   std::size_t count = 0;
   for (const auto& listener : listeners_)
     count += listener->config().endpoints.size();
   return count;
+}
+
+bool ListenerSet::listens_on(const config::Endpoint& endpoint) const {
+  return std::ranges::any_of(listeners_, [&](const auto& listener) {
+    return std::ranges::find(listener->config().endpoints, endpoint) !=
+           listener->config().endpoints.end();
+  });
 }
 
 }  // namespace netsvcd::net

@@ -1,8 +1,29 @@
 #include "net/socket_source.hpp"
 
+#include <unistd.h>
+
 #include <cerrno>
 
 namespace netsvcd::net {
+namespace {
+
+tcp protocol_of(const config::Endpoint& endpoint) {
+  return endpoint.address.is_v4() ? tcp::v4() : tcp::v6();
+}
+
+}  // namespace
+
+tcp::acceptor adopt_listening_socket(asio::io_context& context, const config::Endpoint& endpoint,
+                                     int fd) {
+  tcp::acceptor acceptor(context);
+  boost::system::error_code ec;
+  acceptor.assign(protocol_of(endpoint), fd, ec);
+  if (ec) {
+    ::close(fd);
+    throw boost::system::system_error(ec, "adopting a listening socket");
+  }
+  return acceptor;
+}
 
 void SocketSource::offer(const config::Endpoint& endpoint, tcp::acceptor acceptor) {
   offered_.insert_or_assign(endpoint, std::move(acceptor));
@@ -18,7 +39,7 @@ std::variant<tcp::acceptor, std::string> SocketSource::take(const config::Endpoi
   const tcp::endpoint address(endpoint.address, endpoint.port);
   tcp::acceptor acceptor(context_);
   boost::system::error_code ec;
-  acceptor.open(address.protocol(), ec);
+  acceptor.open(protocol_of(endpoint), ec);
   // Restarting must not wait for old connections in TIME_WAIT. SO_REUSEPORT stays off: it
   // would let a second daemon bind the same port silently.
   if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
@@ -34,7 +55,24 @@ std::variant<tcp::acceptor, std::string> SocketSource::take(const config::Endpoi
     }
     return message;
   }
-  return acceptor;
+  const int fd = acceptor.release(ec);
+  if (ec) return ec.message();
+  return adopt_listening_socket(context_, endpoint, fd);
+}
+
+std::optional<std::string> SocketSource::prepare(const config::Endpoint& endpoint) {
+  if (offered_.contains(endpoint)) return std::nullopt;
+  auto taken = take(endpoint);
+  if (auto* error = std::get_if<std::string>(&taken)) return *error;
+  offer(endpoint, std::move(std::get<tcp::acceptor>(taken)));
+  return std::nullopt;
+}
+
+std::vector<config::Endpoint> SocketSource::untaken() const {
+  std::vector<config::Endpoint> endpoints;
+  for (const auto& [endpoint, acceptor] : offered_)
+    endpoints.push_back(endpoint);
+  return endpoints;
 }
 
 }  // namespace netsvcd::net

@@ -1,12 +1,14 @@
 // SocketSource: where a listener's listening sockets come from. A socket offered to the source
-// (one systemd passed in, or one a previous set of listeners held) is handed out for the endpoint
-// it is bound to; any other endpoint gets a freshly bound socket. Offered sockets that nobody
-// takes are closed with the source. Used by the one thread that builds a ListenerSet.
+// (one systemd passed in, or one a running set of listeners handed over on reload) is handed out
+// for the endpoint it is bound to; any other endpoint gets a freshly bound socket. Offered sockets
+// that nobody takes are closed with the source. Used by one thread (or coroutine) at a time.
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "asio.hpp"
 #include "config/endpoint.hpp"
@@ -17,16 +19,34 @@ class SocketSource {
  public:
   explicit SocketSource(asio::io_context& context) : context_(context) {}
 
-  // Makes `acceptor`, already listening on `endpoint`, available to take().
+  // Makes `acceptor`, already listening on `endpoint`, available to take(). A second socket for
+  // the same endpoint replaces the first, which is closed: after a restart systemd may pass one
+  // socket twice, from a .socket unit and from the file descriptor store.
   void offer(const config::Endpoint& endpoint, tcp::acceptor acceptor);
 
   // A socket listening on `endpoint`, or a message saying why none could be bound
   // ("Address already in use").
   std::variant<tcp::acceptor, std::string> take(const config::Endpoint& endpoint);
 
+  // Binds `endpoint` now, unless a socket for it is on offer already, and offers it; nullopt on
+  // success, else why it failed. Lets a reload find out early that an address is taken.
+  std::optional<std::string> prepare(const config::Endpoint& endpoint);
+
+  // Closes the offered socket for `endpoint`, if any.
+  void discard(const config::Endpoint& endpoint) { offered_.erase(endpoint); }
+
+  // The endpoints of offered sockets nobody has taken.
+  std::vector<config::Endpoint> untaken() const;
+
  private:
   asio::io_context& context_;
   std::map<config::Endpoint, tcp::acceptor> offered_;
 };
+
+// An acceptor owning `fd`, a listening socket. Asio treats an assigned descriptor as one that
+// may have duplicates (in systemd's fd store, say) and so removes it from epoll explicitly when
+// it is closed; every listening socket in netsvcd is made this way for that reason.
+tcp::acceptor adopt_listening_socket(asio::io_context& context, const config::Endpoint& endpoint,
+                                     int fd);
 
 }  // namespace netsvcd::net

@@ -1,0 +1,24 @@
+// Sockets passed in by systemd: by a .socket unit, by systemd-socket-activate, or back from the
+// file descriptor store after a restart ($LISTEN_FDS, $LISTEN_FDNAMES; sd_listen_fds(3)).
+// take_passed_sockets() is called once, at start-up, by the thread that builds the listeners.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "asio.hpp"
+#include "config/endpoint.hpp"
+
+namespace netsvcd::systemd {
+
+struct PassedSocket {
+  std::string name;           // FileDescriptorName= or FDNAME=; systemd's default otherwise
+  config::Endpoint endpoint;  // the address the socket is bound to, read from the socket
+  tcp::acceptor acceptor;
+};
+
+// Every listening TCP socket passed to this process, and unsets LISTEN_FDS so that nothing is
+// taken twice. Anything else passed (a UDP or unix socket, a file) is logged and closed.
+std::vector<PassedSocket> take_passed_sockets(asio::io_context& context);
+
+}  // namespace netsvcd::systemd
