@@ -70,6 +70,20 @@ DaemonProcess::DaemonProcess(std::vector<std::string> args, LaunchOptions option
   }
   for (auto& variable : options.environment)
     envp.push_back(variable.data());
+  // Socket activation: LISTEN_PID must name the child, known only after fork; the child writes
+  // its pid into the space reserved here.
+  std::string listen_fds = "LISTEN_FDS=" + std::to_string(options.passed_fds.size());
+  std::string listen_names = "LISTEN_FDNAMES=";
+  std::string listen_pid = "LISTEN_PID=" + std::string(20, '\0');
+  std::vector<int> moved(options.passed_fds.size(), -1);
+  if (!options.passed_fds.empty()) {
+    for (std::size_t i = 0; i < options.passed_fds.size(); ++i) {
+      listen_names += (i ? ":" : "") + options.passed_fds[i].name;
+    }
+    envp.push_back(listen_fds.data());
+    envp.push_back(listen_names.data());
+    envp.push_back(listen_pid.data());
+  }
   envp.push_back(nullptr);
 
   pid_ = ::fork();
@@ -80,6 +94,23 @@ DaemonProcess::DaemonProcess(std::vector<std::string> args, LaunchOptions option
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     ::dup2(out_pipe[1], STDOUT_FILENO);
     ::dup2(err_pipe[1], STDERR_FILENO);
+    // Out of the way of 3, 4, … first, then into place (dup2 clears close-on-exec).
+    for (std::size_t i = 0; i < moved.size(); ++i) {
+      moved[i] = ::fcntl(options.passed_fds[i].fd, F_DUPFD_CLOEXEC, 64);
+      if (moved[i] < 0) ::_exit(122);
+    }
+    for (std::size_t i = 0; i < moved.size(); ++i) {
+      if (::dup2(moved[i], 3 + static_cast<int>(i)) < 0) ::_exit(122);
+    }
+    if (!moved.empty()) {
+      char* digits = listen_pid.data() + std::strlen("LISTEN_PID=");
+      char reversed[20];
+      int count = 0;
+      for (pid_t pid = ::getpid(); pid > 0; pid /= 10)
+        reversed[count++] = static_cast<char>('0' + pid % 10);
+      while (count > 0)
+        *digits++ = reversed[--count];
+    }
     if (options.max_open_files) {
       const rlimit limit{*options.max_open_files, *options.max_open_files};
       if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) ::_exit(120);
@@ -217,8 +248,9 @@ bool DaemonProcess::wait_open_files_at_most(std::size_t count,
 std::unique_ptr<DaemonProcess> start_netsvcd(const TempDir& dir, std::string_view yaml,
                                              LaunchOptions options) {
   const auto config = dir.write("netsvcd.yaml", yaml);
-  auto process = std::make_unique<DaemonProcess>(
-      std::vector<std::string>{"--config", config.string(), "--log-level", "debug"}, options);
+  std::vector<std::string> args{"--config", config.string(), "--log-level", "debug"};
+  args.insert(args.end(), options.extra_args.begin(), options.extra_args.end());
+  auto process = std::make_unique<DaemonProcess>(std::move(args), options);
   if (!process->wait_for_log(" ready: ")) {
     throw std::runtime_error("netsvcd did not get ready; it logged:\n" + process->err());
   }

@@ -25,11 +25,20 @@ namespace netsvcd::test {
 
 using namespace std::chrono_literals;
 
+// A listening socket passed to the child as systemd would: at descriptor 3 onwards, with
+// LISTEN_FDS, LISTEN_FDNAMES and LISTEN_PID set.
+struct PassedFd {
+  int fd;            // the test's descriptor; it stays the test's
+  std::string name;  // FileDescriptorName=
+};
+
 struct LaunchOptions {
   std::string program;                   // an absolute path; empty for the netsvcd under test
   std::optional<rlim_t> max_open_files;  // RLIMIT_NOFILE for the child
   bool drop_privileges = false;          // when root, run the child as nobody
   std::vector<std::string> environment;  // "NAME=value" entries added to the child's
+  std::vector<PassedFd> passed_fds{};
+  std::vector<std::string> extra_args{};  // start_netsvcd: after --config and --log-level
 };
 
 class DaemonProcess {
