@@ -104,6 +104,7 @@ int Daemon::run() {
     spdlog::warn("the socket on {} passed by systemd belongs to no listener; closed",
                  config::to_string(endpoint));
   }
+  sockets.close_untaken();
   swap_in(std::move(std::get<net::ListenerSet>(opened)));
   store_sockets(nullptr);
 

@@ -37,6 +37,8 @@ class SocketSource {
 
   // The endpoints of offered sockets nobody has taken.
   std::vector<config::Endpoint> untaken() const;
+  // Closes every offered socket nobody has taken.
+  void close_untaken() { offered_.clear(); }
 
  private:
   asio::io_context& context_;

@@ -33,10 +33,10 @@ struct PassedFd {
 };
 
 struct LaunchOptions {
-  std::string program;                   // an absolute path; empty for the netsvcd under test
-  std::optional<rlim_t> max_open_files;  // RLIMIT_NOFILE for the child
-  bool drop_privileges = false;          // when root, run the child as nobody
-  std::vector<std::string> environment;  // "NAME=value" entries added to the child's
+  std::string program{};                   // an absolute path; empty for the netsvcd under test
+  std::optional<rlim_t> max_open_files{};  // RLIMIT_NOFILE for the child
+  bool drop_privileges = false;            // when root, run the child as nobody
+  std::vector<std::string> environment{};  // "NAME=value" entries added to the child's
   std::vector<PassedFd> passed_fds{};
   std::vector<std::string> extra_args{};  // start_netsvcd: after --config and --log-level
 };
