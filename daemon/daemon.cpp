@@ -64,6 +64,10 @@ void log_config_errors(const std::vector<config::ConfigError>& errors) {
   }
 }
 
+asio::awaitable<config::LoadResult> load_config(std::filesystem::path file) {
+  co_return config::load_config_file(file);
+}
+
 const config::ListenerConfig* find_listener(const config::Config& config, std::string_view name) {
   for (const auto& listener : config.listeners)
     if (listener.name == name) return &listener;
@@ -89,7 +93,7 @@ int Daemon::run() {
                   loaded.errors.size());
     return kExitConfigInvalid;
   }
-  config_ = std::make_shared<const config::Config>(std::move(*loaded.config));
+  config_ = loaded.config;
   set_log_level(options_.log_level.value_or(config_->log_level));
 
   // 3. Adopt the sockets systemd passed, bind the rest; any failure stops start-up with one line
@@ -234,7 +238,10 @@ asio::awaitable<control::ReloadOutcome> Daemon::reload(std::string_view trigger)
   spdlog::info("{}: reloading {}", why, options_.config_file.string());
   control::ReloadOutcome outcome;
   try {
-    auto loaded = config::load_config_file(options_.config_file);
+    // Off the pool: a large dictionary takes a while to load, and a pool of one thread would
+    // serve nothing meanwhile.
+    const auto loaded = co_await asio::co_spawn(loader_, load_config(options_.config_file),
+                                                asio::use_awaitable);
     if (!loaded.config) {
       log_config_errors(loaded.errors);
       for (const auto& error : loaded.errors)
@@ -242,7 +249,7 @@ asio::awaitable<control::ReloadOutcome> Daemon::reload(std::string_view trigger)
       outcome.lines.push_back(options_.config_file.string() + ": " +
                               std::to_string(loaded.errors.size()) + " error(s)");
     } else {
-      outcome = co_await apply(std::make_shared<const config::Config>(std::move(*loaded.config)));
+      outcome = co_await apply(loaded.config);
     }
   } catch (...) {
     outcome = {false, {"cannot reload: " + describe(std::current_exception())}};

@@ -76,6 +76,8 @@ class Daemon {
   std::shared_ptr<const config::Config> config_;  // guarded by busy_
   std::optional<net::ListenerSet> listeners_;     // guarded by busy_
   std::optional<control::ControlServer> control_;
+  // Reads a reloaded config and its dictionaries while the pool goes on serving.
+  asio::thread_pool loader_{1};
 
   mutable std::mutex status_mutex_;
   std::size_t listener_count_ = 0;  // guarded by status_mutex_
