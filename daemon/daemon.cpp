@@ -162,6 +162,9 @@ net::SocketSource Daemon::adopt_passed_sockets(const config::Config& config) {
                config::to_string(passed.endpoint), named->name);
       continue;
     }
+    // Stored under the name of a listener since removed from the file: forget it, or every
+    // restart would bring it back.
+    if (!named) notifier_.remove_fds(passed.name);
     if (!adopted.empty()) adopted += ", ";
     adopted += config::to_string(passed.endpoint) + " (" + passed.name + ")";
     sockets.offer(passed.endpoint, std::move(passed.acceptor));

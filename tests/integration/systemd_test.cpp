@@ -261,6 +261,11 @@ TEST_CASE("a restart through the fd store refuses no connection", "[systemd][fds
       launch(dir, hello_config(port, "    message: Hello again"), {notify.environment()},
              {{socket, "hello"}, {socket, "netsvcd.socket"}});
   REQUIRE(second->wait_for_log(" ready: "));
+  // The second daemon stores its socket again, and forgets the name no listener has.
+  const auto restored = read_fd_store_until_ready(notify);
+  CHECK(restored.addresses == std::map<std::string, std::set<std::string>>{
+                                  {"hello", {"127.0.0.1:" + std::to_string(port)}}});
+  CHECK(std::ranges::count(restored.removed, "netsvcd.socket") == 1);
   client.join();
   CHECK(second_answered);
   CHECK(failed == 0);
