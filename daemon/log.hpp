@@ -20,6 +20,8 @@ std::optional<spdlog::level::level_enum> parse_log_level(std::string_view name);
 
 // Journal fields for one log line, so that `journalctl LISTENER=words` finds it. Empty views are
 // left out. The console shows only the message, which names the same things in words.
+// Every member has an initialiser, so that g++ 12's -Wmissing-field-initializers accepts a
+// designated initialiser that names only some of them.
 struct LogFields {
   std::string_view listener{};
   std::string_view peer{};
