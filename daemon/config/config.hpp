@@ -10,6 +10,7 @@
 #include <spdlog/common.h>
 
 #include "config/endpoint.hpp"
+#include "log_target.hpp"
 
 namespace netsvcd::services {
 class Service;
@@ -32,6 +33,7 @@ struct Config {
   std::string file;  // as the user named it
   unsigned threads = 1;
   spdlog::level::level_enum log_level = spdlog::level::info;
+  LogTarget log_target = LogTarget::automatic;
   // How long a stop waits for connections in flight before closing them.
   std::chrono::milliseconds shutdown_timeout{std::chrono::seconds(5)};
   std::vector<ListenerConfig> listeners;

@@ -175,6 +175,14 @@ std::shared_ptr<const Config> read_config(const YAML::Node& root, ConfigErrors& 
                                     "\" (expected trace, debug, info, warning or error)");
     }
   }
+  if (auto target = reader.string("log_target")) {
+    if (auto parsed = parse_log_target(*target)) {
+      config->log_target = *parsed;
+    } else {
+      reader.error("log_target",
+                   "unknown target \"" + *target + "\" (expected auto, journal or console)");
+    }
+  }
   config->shutdown_timeout = reader.duration("shutdown_timeout", std::chrono::milliseconds(0))
                                  .value_or(config->shutdown_timeout);
 

@@ -30,6 +30,7 @@
 
 namespace {
 
+using netsvcd::LogTarget;
 using netsvcd::config::Config;
 using netsvcd::config::Endpoint;
 using netsvcd::config::ListenerConfig;
@@ -140,7 +141,8 @@ listeners:
   CHECK(time.line == 8);
 }
 
-TEST_CASE("config: threads and log_level default to the CPU count and info", "[config]") {
+TEST_CASE("config: threads, log_level and log_target default to the CPU count, info and auto",
+          "[config]") {
   const auto config = config_of(doc(R"(
 listeners:
   - name: hello
@@ -149,6 +151,7 @@ listeners:
 )"));
   CHECK(config->threads == std::max(1U, std::thread::hardware_concurrency()));
   CHECK(config->log_level == spdlog::level::info);
+  CHECK(config->log_target == LogTarget::automatic);
   CHECK(config->shutdown_timeout == 5s);
   REQUIRE(config->listeners.size() == 1);
   CHECK(config->listeners[0].write_timeout == 10s);
@@ -472,14 +475,14 @@ listeners:
 TEST_CASE("config error: unknown top-level key suggests the closest one", "[config][errors]") {
   CHECK(errors_of("thread: 4\n" + with_listen("\"[::]:8001\"")) ==
         Strings{"netsvcd.yaml:1:1: thread: unknown key: did you mean \"threads\"? (expected "
-                "threads, log_level, shutdown_timeout, listeners)"});
+                "threads, log_level, log_target, shutdown_timeout, listeners)"});
 }
 
 TEST_CASE("config error: unknown top-level key with nothing close lists the expected keys",
           "[config][errors]") {
   CHECK(errors_of(with_listen("\"[::]:8001\"") + "colour: blue\n") ==
         Strings{"netsvcd.yaml:5:1: colour: unknown key (expected threads, log_level, "
-                "shutdown_timeout, listeners)"});
+                "log_target, shutdown_timeout, listeners)"});
 }
 
 TEST_CASE("config error: unknown hello listener key suggests message", "[config][errors]") {
@@ -611,6 +614,38 @@ TEST_CASE("config error: bad log_level", "[config][errors]") {
           Strings{"netsvcd.yaml:1:12: log_level: unknown level \"" + value +
                   "\" (expected trace, debug, info, warning or error)"});
   }
+}
+
+TEST_CASE("config: every log_target name maps to its target", "[config]") {
+  const std::vector<std::pair<std::string, LogTarget>> targets{
+      {"auto", LogTarget::automatic},
+      {"journal", LogTarget::journal},
+      {"console", LogTarget::console},
+  };
+  for (const auto& [name, target] : targets) {
+    INFO("log_target: " << name);
+    const auto config = config_of("log_target: " + name + "\n" + with_listen("\"[::]:8001\""));
+    CHECK(config->log_target == target);
+  }
+}
+
+TEST_CASE("config error: bad log_target", "[config][errors]") {
+  // "log_target: " is 12 characters: the value is at 1:13.
+  for (const std::string value : {"systemd", "Journal", "stderr", "automatic", "\"\""}) {
+    INFO("log_target: " << value);
+    const std::string shown = value == "\"\"" ? "" : value;
+    CHECK(errors_of("log_target: " + value + "\n" + with_listen("\"[::]:8001\"")) ==
+          Strings{"netsvcd.yaml:1:13: log_target: unknown target \"" + shown +
+                  "\" (expected auto, journal or console)"});
+  }
+  CHECK(errors_of("log_target: [journal]\n" + with_listen("\"[::]:8001\"")) ==
+        Strings{"netsvcd.yaml:1:13: log_target: expected a string, got a list"});
+}
+
+TEST_CASE("config error: a misspelt log_target key suggests log_target", "[config][errors]") {
+  CHECK(errors_of("log_taget: journal\n" + with_listen("\"[::]:8001\"")) ==
+        Strings{"netsvcd.yaml:1:1: log_taget: unknown key: did you mean \"log_target\"? "
+                "(expected threads, log_level, log_target, shutdown_timeout, listeners)"});
 }
 
 TEST_CASE("config error: bad shutdown_timeout", "[config][errors]") {
@@ -920,7 +955,7 @@ listeners:
     v6only: yes
 )")) == Strings{
             "netsvcd.yaml:1:1: thread: unknown key: did you mean \"threads\"? (expected "
-            "threads, log_level, shutdown_timeout, listeners)",
+            "threads, log_level, log_target, shutdown_timeout, listeners)",
             "netsvcd.yaml:3:13: listeners[0].listen: bad port \"0\" (expected 1 to 65535)",
             "netsvcd.yaml:6:13: listeners[0].v6only: expected true or false, got \"yes\"",
         });
