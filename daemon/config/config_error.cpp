@@ -2,6 +2,8 @@
 
 #include <yaml-cpp/mark.h>
 
+#include "log.hpp"
+
 namespace netsvcd::config {
 
 std::string to_string(const ConfigError& error) {
@@ -13,6 +15,13 @@ std::string to_string(const ConfigError& error) {
   if (!error.path.empty()) out += error.path + ": ";
   out += error.message;
   return out;
+}
+
+void log_config_errors(const std::vector<ConfigError>& errors) {
+  for (const ConfigError& error : errors) {
+    log_with({.config_file = error.file, .config_line = error.line}, spdlog::level::err, "{}",
+             to_string(error));
+  }
 }
 
 void ConfigErrors::add(const YAML::Mark& mark, std::string path, std::string message) {

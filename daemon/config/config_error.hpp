@@ -25,6 +25,11 @@ struct ConfigError {
 // "file:line:column: path: message", leaving out the parts that are unknown.
 std::string to_string(const ConfigError& error);
 
+// Logs each error at error level as to_string() writes it, with the journal fields CONFIG_FILE
+// and CONFIG_LINE (when the error has a line), so that `journalctl CONFIG_FILE=...` finds them.
+// Thread-safe, as logging is.
+void log_config_errors(const std::vector<ConfigError>& errors);
+
 class ConfigErrors {
  public:
   explicit ConfigErrors(std::string file) : file_(std::move(file)) {}
