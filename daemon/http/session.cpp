@@ -5,6 +5,7 @@
 #include <boost/beast/http.hpp>
 #include <ctime>
 
+#include "log.hpp"
 #include "net/lingering_close.hpp"
 #include "version.hpp"
 
@@ -94,8 +95,8 @@ Response route(const Router& router, const Request& request, const services::Con
   try {
     return router.route(request);
   } catch (const std::exception& e) {
-    spdlog::error("{}: {}: {} {}: {}", info.listener, info.peer, request.method, request.target,
-                  e.what());
+    log_with(info.log_fields(), spdlog::level::err, "{}: {}: {} {}: {}", info.listener, info.peer,
+             request.method, request.target, e.what());
     return error_response(500, "internal error");
   }
 }
@@ -132,7 +133,8 @@ asio::awaitable<void> serve_http(tcp::socket socket, const services::ConnectionI
     const auto [read_ec, read_bytes] =
         co_await bhttp::async_read_header(stream, buffer, parser, use_nothrow);
     if (read_ec) {
-      spdlog::debug("{}: {}: request not read: {}", info.listener, info.peer, read_ec.message());
+      log_with(info.log_fields(), spdlog::level::debug, "{}: {}: request not read: {}",
+               info.listener, info.peer, read_ec.message());
       if (auto answer = answer_to_read_error(read_ec, parser, buffer, limits.max_header_bytes)) {
         co_await write_response(stream, *answer, 11, false, false, info.write_timeout);
       }
@@ -148,13 +150,14 @@ asio::awaitable<void> serve_http(tcp::socket socket, const services::ConnectionI
     Response response = refused ? std::move(*refused) : route(router, request, info);
     const bool keep_alive =
         head.keep_alive() && !has_body && response.status < 500 && !info.stop_notice->notified();
-    spdlog::debug("{}: {}: {} {} {}", info.listener, info.peer, request.method, request.target,
-                  response.status);
+    log_with(info.log_fields(), spdlog::level::debug, "{}: {}: {} {} {}", info.listener, info.peer,
+             request.method, request.target, response.status);
     const auto write_ec =
         co_await write_response(stream, response, head.version(),
                                 head.method() == bhttp::verb::head, keep_alive, info.write_timeout);
     if (write_ec) {
-      spdlog::debug("{}: {}: answer not written: {}", info.listener, info.peer, write_ec.message());
+      log_with(info.log_fields(), spdlog::level::debug, "{}: {}: answer not written: {}",
+               info.listener, info.peer, write_ec.message());
       co_return;
     }
     if (!keep_alive) break;

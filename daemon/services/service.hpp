@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "asio.hpp"
+#include "log.hpp"
 #include "net/stop_notice.hpp"
 
 namespace netsvcd::config {
@@ -26,6 +27,9 @@ struct ConnectionInfo {
   std::chrono::milliseconds write_timeout;
   // Says when the daemon stops; a connection idle between requests then closes at once.
   net::StopNotice* stop_notice;
+
+  // LISTENER and PEER for log_with(); views into this object, which must outlive the line.
+  LogFields log_fields() const { return {.listener = listener, .peer = peer}; }
 };
 
 class Service {
