@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "config/duration.hpp"
+#include "log.hpp"
 #include "net/lingering_close.hpp"
 
 namespace netsvcd::net {
@@ -16,8 +17,9 @@ asio::awaitable<void> send_and_close(tcp::socket& socket, std::string_view paylo
   const auto written = co_await (asio::async_write(socket, asio::buffer(payload), use_nothrow) ||
                                  deadline.async_wait(use_nothrow));
   if (written.index() == 1) {
-    spdlog::debug("{}: {}: write timed out after {}; resetting the connection", info.listener,
-                  info.peer, config::format_duration(info.write_timeout));
+    log_with(info.log_fields(), spdlog::level::debug,
+             "{}: {}: write timed out after {}; resetting the connection", info.listener, info.peer,
+             config::format_duration(info.write_timeout));
     boost::system::error_code ignored;
     // A reset, not a FIN: the kernel would otherwise keep trying to deliver the rest.
     socket.set_option(tcp::socket::linger(true, 0), ignored);
@@ -25,7 +27,8 @@ asio::awaitable<void> send_and_close(tcp::socket& socket, std::string_view paylo
     co_return;
   }
   if (const auto [ec, bytes] = std::get<0>(written); ec) {
-    spdlog::debug("{}: {}: write failed: {}", info.listener, info.peer, ec.message());
+    log_with(info.log_fields(), spdlog::level::debug, "{}: {}: write failed: {}", info.listener,
+             info.peer, ec.message());
     co_return;
   }
 
