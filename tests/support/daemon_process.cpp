@@ -4,8 +4,11 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -16,6 +19,8 @@
 #include <filesystem>
 #include <iostream>
 #include <stdexcept>
+
+#include <fmt/format.h>
 
 #include "support/temp_dir.hpp"
 
@@ -84,7 +89,17 @@ DaemonProcess::DaemonProcess(std::vector<std::string> args, LaunchOptions option
     envp.push_back(listen_names.data());
     envp.push_back(listen_pid.data());
   }
+  std::string journal_stream;
+  if (options.stderr_is_journal_stream) {
+    // The child's stderr will be this same pipe, so it has the same device and inode.
+    struct stat st {};
+    if (::fstat(err_pipe[1], &st) != 0) throw std::runtime_error("fstat failed");
+    journal_stream = fmt::format("JOURNAL_STREAM={}:{}", st.st_dev, st.st_ino);
+    envp.push_back(journal_stream.data());
+  }
   envp.push_back(nullptr);
+  const char* run_directory =
+      options.run_directory.empty() ? nullptr : options.run_directory.c_str();
 
   pid_ = ::fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
@@ -114,6 +129,14 @@ DaemonProcess::DaemonProcess(std::vector<std::string> args, LaunchOptions option
     if (options.max_open_files) {
       const rlimit limit{*options.max_open_files, *options.max_open_files};
       if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) ::_exit(120);
+    }
+    if (run_directory) {
+      // Private propagation first, so that the bind mount stays in this namespace.
+      if (::unshare(CLONE_NEWNS) != 0 ||
+          ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+          ::mount(run_directory, "/run", nullptr, MS_BIND, nullptr) != 0) {
+        ::_exit(122);
+      }
     }
     if (options.drop_privileges && ::geteuid() == 0) {
       if (::setgroups(0, nullptr) != 0 || ::setgid(kNobody) != 0 || ::setuid(kNobody) != 0) {

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
+#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -39,6 +40,13 @@ struct LaunchOptions {
   std::vector<std::string> environment{};  // "NAME=value" entries added to the child's
   std::vector<PassedFd> passed_fds{};
   std::vector<std::string> extra_args{};  // start_netsvcd: after --config and --log-level
+  // When set, the child runs in a mount namespace of its own with this directory mounted over
+  // /run (needs root): a test that binds <dir>/systemd/journal/socket is the child's journal.
+  // The child exits 122 if the namespace cannot be made.
+  std::filesystem::path run_directory = {};
+  // Sets JOURNAL_STREAM to the child's stderr ("device:inode"), as systemd does when it connects
+  // a service's stderr to the journal.
+  bool stderr_is_journal_stream = false;
 };
 
 class DaemonProcess {
