@@ -57,13 +57,6 @@ std::string utc_clock_time() {
   return text;
 }
 
-void log_config_errors(const std::vector<config::ConfigError>& errors) {
-  for (const auto& error : errors) {
-    log_with({.config_file = error.file, .config_line = error.line}, spdlog::level::err, "{}",
-             config::to_string(error));
-  }
-}
-
 asio::awaitable<config::LoadResult> load_config(std::filesystem::path file) {
   co_return config::load_config_file(file);
 }
@@ -88,13 +81,14 @@ int Daemon::run() {
   // 2. Load and validate the whole config before touching any socket.
   auto loaded = config::load_config_file(options_.config_file);
   if (!loaded.config) {
-    log_config_errors(loaded.errors);
+    config::log_config_errors(loaded.errors);
     spdlog::error("{}: {} error(s); not starting", options_.config_file.string(),
                   loaded.errors.size());
     return kExitConfigInvalid;
   }
   config_ = loaded.config;
   set_log_level(options_.log_level.value_or(config_->log_level));
+  set_log_target(config_->log_target);
 
   // 3. Adopt the sockets systemd passed, bind the rest; any failure stops start-up with one line
   //    naming what failed.
@@ -246,7 +240,7 @@ asio::awaitable<control::ReloadOutcome> Daemon::reload(std::string_view trigger)
     const auto loaded = co_await asio::co_spawn(loader_, load_config(options_.config_file),
                                                 asio::use_awaitable);
     if (!loaded.config) {
-      log_config_errors(loaded.errors);
+      config::log_config_errors(loaded.errors);
       for (const auto& error : loaded.errors)
         outcome.lines.push_back(config::to_string(error));
       outcome.lines.push_back(options_.config_file.string() + ": " +
@@ -343,6 +337,7 @@ asio::awaitable<control::ReloadOutcome> Daemon::apply(std::shared_ptr<const conf
                  next->threads);
   }
   set_log_level(options_.log_level.value_or(next->log_level));
+  set_log_target(next->log_target);
   const auto previous = std::exchange(config_, std::move(next));
   swap_in(std::move(std::get<net::ListenerSet>(opened)));
   store_sockets(previous.get());

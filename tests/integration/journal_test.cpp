@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <csignal>
 #include <filesystem>
@@ -169,6 +170,101 @@ TEST_CASE("JOURNAL_STREAM naming another file than stderr is not the journal", "
   daemon->signal(SIGTERM);
   CHECK(daemon->wait_exit() == 0);
   CHECK(run.journal.entries().empty());
+}
+
+// The tests below need the daemon to apply log_target (set_log_target) and to log config errors
+// with their fields (log_config_errors).
+
+TEST_CASE("log_target: journal sends the lines to the journal even without JOURNAL_STREAM",
+          "[journal]") {
+  if (!can_run()) return;
+  JournalRun run;
+  const auto daemon = run.start(run.write_words_config("log_target: journal\n"));
+  const auto ready = run.journal.wait_for(" ready: ");
+  REQUIRE(ready);
+  CHECK(ready->values("PRIORITY") == Strings{"6"});
+  CHECK(ready->values("SYSLOG_IDENTIFIER") == Strings{"netsvcd"});
+  CHECK(run.journal.wait_for("listener words (wordfinder) listening on"));
+  daemon->signal(SIGTERM);
+  CHECK(daemon->wait_exit() == 0);
+  CHECK(run.journal.wait_for("stopped after serving 0 connection(s)"));
+  // The console is told once where the lines went, and gets nothing more.
+  const std::string err = daemon->err();
+  CHECK(
+      err.ends_with(" info logging to the systemd journal from now on (journalctl -t netsvcd)\n"));
+  CHECK(std::count(err.begin(), err.end(), '\n') == 1);
+}
+
+TEST_CASE("log_target: console keeps the lines on stderr even when stderr is the journal",
+          "[journal]") {
+  if (!can_run()) return;
+  JournalRun run;
+  const auto daemon =
+      run.start(run.write_words_config("log_target: console\n"), with_journal_stream());
+  REQUIRE(daemon->wait_for_log(" info netsvcd "));
+  daemon->signal(SIGTERM);
+  CHECK(daemon->wait_exit() == 0);
+  CHECK(daemon->count_log(" info stopped after serving 0 connection(s)") == 1);
+  // Nothing was logged before the config was read, so the journal had nothing at all.
+  CHECK(run.journal.entries().empty());
+}
+
+TEST_CASE("log_target: journal without a journal running warns and logs to stderr", "[journal]") {
+  if (!can_run()) return;
+  JournalRun run;
+  // A /run without the journal's socket: no journald.
+  const auto daemon =
+      start_with_run(run.dir.path() / "empty-run", run.write_words_config("log_target: journal\n"));
+  REQUIRE(daemon->wait_for_log(" ready: "));
+  CHECK(daemon->count_log(" warning log_target: journal, but the journal is not running (no "
+                          "/run/systemd/journal/socket); logging to the console") == 1);
+  daemon->signal(SIGTERM);
+  CHECK(daemon->wait_exit() == 0);
+  CHECK(daemon->count_log(" info stopped after serving 0 connection(s)") == 1);
+}
+
+TEST_CASE("config errors reach the journal at PRIORITY=3 with CONFIG_FILE and CONFIG_LINE",
+          "[journal]") {
+  if (!can_run()) return;
+  JournalRun run;
+  // A newline in the file's name puts one in MESSAGE and CONFIG_FILE, which the native protocol
+  // sends length-prefixed.
+  const auto config = run.dir.write("bad\nname.yaml", "threads: 0\nlisteners: []\n");
+  const std::string file = config.string();
+  const auto daemon = run.start(config, with_journal_stream());
+  CHECK(daemon->wait_exit() == 1);
+  const auto& entries = run.journal.entries();
+  REQUIRE(entries.size() == 3);
+  CHECK(entries[0].message() ==
+        file + ":1:10: threads: expected a whole number from 1 to 1024, got \"0\"");
+  CHECK(entries[0].values("PRIORITY") == Strings{"3"});
+  CHECK(entries[0].values("CONFIG_FILE") == Strings{file});
+  CHECK(entries[0].values("CONFIG_LINE") == Strings{"1"});
+  CHECK(entries[1].message() ==
+        file + ":2:12: listeners: expected a list of one or more listeners, got an empty list");
+  CHECK(entries[1].values("PRIORITY") == Strings{"3"});
+  CHECK(entries[1].values("CONFIG_FILE") == Strings{file});
+  CHECK(entries[1].values("CONFIG_LINE") == Strings{"2"});
+  CHECK(entries[2].message() == file + ": 2 error(s); not starting");
+  CHECK(entries[2].values("PRIORITY") == Strings{"3"});
+  for (const JournalEntry& entry : entries)
+    CHECK(entry.values("SYSLOG_IDENTIFIER") == Strings{"netsvcd"});
+  CHECK(daemon->err().empty());
+}
+
+TEST_CASE("a config file that cannot be read reaches the journal with CONFIG_FILE and no line",
+          "[journal]") {
+  if (!can_run()) return;
+  JournalRun run;
+  const std::string file = (run.dir.path() / "missing.yaml").string();
+  const auto daemon = run.start(file, with_journal_stream());
+  CHECK(daemon->wait_exit() == 1);
+  const auto& entries = run.journal.entries();
+  REQUIRE(entries.size() == 2);
+  CHECK(entries[0].message() == file + ": cannot read: No such file or directory");
+  CHECK(entries[0].values("PRIORITY") == Strings{"3"});
+  CHECK(entries[0].values("CONFIG_FILE") == Strings{file});
+  CHECK(entries[0].values("CONFIG_LINE").empty());
 }
 
 }  // namespace netsvcd::test
