@@ -237,8 +237,8 @@ asio::awaitable<control::ReloadOutcome> Daemon::reload(std::string_view trigger)
   try {
     // Off the pool: a large dictionary takes a while to load, and a pool of one thread would
     // serve nothing meanwhile.
-    const auto loaded = co_await asio::co_spawn(loader_, load_config(options_.config_file),
-                                                asio::use_awaitable);
+    const auto loaded =
+        co_await asio::co_spawn(loader_, load_config(options_.config_file), asio::use_awaitable);
     if (!loaded.config) {
       config::log_config_errors(loaded.errors);
       for (const auto& error : loaded.errors)

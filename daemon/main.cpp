@@ -56,8 +56,8 @@ int request_reload(const std::filesystem::path& socket) {
 int main(int argc, char** argv) {
   CLI::App app{
       "netsvcd serves small network services (hello, time, wordfinder) described in a YAML file, "
-      "from one "
-      "thread pool. It stays in the foreground and logs to stderr.",
+      "from one thread pool. It stays in the foreground and logs to stderr, or to the journal "
+      "under systemd (log_target). SIGHUP or --reload reloads the file; SIGTERM stops.",
       "netsvcd"};
   std::string config_file = "/etc/netsvcd/netsvcd.yaml";
   bool check_only = false;

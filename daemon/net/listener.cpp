@@ -36,10 +36,12 @@ asio::awaitable<void> serve_connection(std::shared_ptr<const services::Service> 
                                        tcp::socket socket, services::ConnectionInfo info,
                                        ConnectionTracker::Guard /*held until the end*/) {
   const auto started = std::chrono::steady_clock::now();
-  spdlog::debug("{}: connection from {}", info.listener, info.peer);
+  log_with(info.log_fields(), spdlog::level::debug, "{}: connection from {}", info.listener,
+           info.peer);
   co_await service->serve(std::move(socket), info);
   const std::chrono::duration<double, std::milli> took = std::chrono::steady_clock::now() - started;
-  spdlog::debug("{}: {} closed after {:.1f} ms", info.listener, info.peer, took.count());
+  log_with(info.log_fields(), spdlog::level::debug, "{}: {} closed after {:.1f} ms", info.listener,
+           info.peer, took.count());
 }
 
 }  // namespace
@@ -137,8 +139,8 @@ asio::awaitable<void> Listener::accept_loop(tcp::acceptor& acceptor, config::End
                *suppressed ? fmt::format(" ({} more since the last report)", *suppressed)
                            : std::string());
     }
-    spdlog::debug("{}: accept on {} paused: {}", config_.name, config::to_string(endpoint),
-                  ec.message());
+    log_with({.listener = config_.name}, spdlog::level::debug, "{}: accept on {} paused: {}",
+             config_.name, config::to_string(endpoint), ec.message());
     pause.expires_after(kPause);
     co_await pause.async_wait(use_nothrow);
   }

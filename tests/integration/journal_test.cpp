@@ -104,6 +104,7 @@ TEST_CASE("with JOURNAL_STREAM naming its stderr, netsvcd logs to the journal wi
   CHECK(listening->message().starts_with(
       fmt::format("listener words (wordfinder) listening on 127.0.0.1:{}; dictionary ", run.port)));
   CHECK(listening->values("PRIORITY") == Strings{"6"});
+  CHECK(listening->values("LISTENER") == Strings{"words"});
 
   const auto ready = run.journal.wait_for(" ready: ");
   REQUIRE(ready);
