@@ -1,9 +1,6 @@
 // Integration tests of netsvcd under faults: ports it cannot have, stop signals with connections
 // in flight, descriptor exhaustion, resets. The real binary on loopback ports.
 #include <fmt/format.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <csignal>
@@ -13,32 +10,12 @@
 #include "support/client.hpp"
 #include "support/daemon_process.hpp"
 #include "support/hello_config.hpp"
+#include "support/port_squatter.hpp"
 #include "support/ports.hpp"
 #include "support/temp_dir.hpp"
 
 namespace netsvcd::test {
 namespace {
-
-// A listening IPv4 socket the test holds, standing for "another program has the port".
-class PortSquatter {
- public:
-  explicit PortSquatter(std::uint16_t port)
-      : fd_(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    address.sin_port = htons(port);
-    // As any server would, so that connections of an earlier owner in TIME_WAIT do not count.
-    const int on = 1;
-    ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
-    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
-    REQUIRE(::listen(fd_, 1) == 0);
-  }
-  ~PortSquatter() { ::close(fd_); }
-
- private:
-  int fd_;
-};
 
 std::string message_of_size(std::size_t size) {
   return std::string(size, 'm');
