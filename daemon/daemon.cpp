@@ -301,7 +301,8 @@ asio::awaitable<control::ReloadOutcome> Daemon::apply(std::shared_ptr<const conf
       if (!config::bind_conflict(old, endpoint)) continue;
       log_with({.listener = listener->name}, spdlog::level::warn,
                "listener {}: {} replaces {}: connections to port {} may be refused for a moment",
-               listener->name, config::to_string(endpoint), config::to_string(old), endpoint.port);
+               listener->name, net::describe_endpoint(endpoint), net::describe_endpoint(old),
+               endpoint.port);
       sockets.discard(old);
     }
   }

@@ -7,14 +7,19 @@
 
 namespace netsvcd::net {
 
+std::string describe_endpoint(const config::Endpoint& endpoint) {
+  std::string out = config::to_string(endpoint);
+  if (endpoint.address.is_v6() && endpoint.address.is_unspecified()) {
+    out += endpoint.v6only ? " (IPv6 only)" : " (IPv4 and IPv6)";
+  }
+  return out;
+}
+
 std::string describe_endpoints(const config::ListenerConfig& listener) {
   std::string out;
   for (const auto& endpoint : listener.endpoints) {
     if (!out.empty()) out += ", ";
-    out += config::to_string(endpoint);
-    if (endpoint.address.is_v6() && endpoint.address.is_unspecified()) {
-      out += endpoint.v6only ? " (IPv6 only)" : " (IPv4 and IPv6)";
-    }
+    out += describe_endpoint(endpoint);
   }
   return out;
 }

@@ -54,6 +54,9 @@ class ListenerSet {
   std::vector<std::shared_ptr<Listener>> listeners_;
 };
 
+// "[::]:8080 (IPv4 and IPv6)", "127.0.0.1:8013": one address, for messages. A wildcard IPv6
+// address says which families it takes: [::]:P is two different sockets with v6only and without.
+std::string describe_endpoint(const config::Endpoint& endpoint);
 // "[::]:8080 (IPv4 and IPv6), 127.0.0.1:8013": the addresses of one listener, for messages.
 std::string describe_endpoints(const config::ListenerConfig& listener);
 

@@ -565,11 +565,51 @@ TEST_CASE("reload: 127.0.0.1:P becoming [::]:P closes the old socket first, then
   CHECK(fetch("127.0.0.1", port) == "Hello World\n");
   REQUIRE(server.daemon->wait_for_log("reloaded "));
   CHECK(server.daemon->count_log(
-            fmt::format("warning listener hello: [::]:{} replaces 127.0.0.1:{}: connections to "
-                        "port {} may be refused for a moment",
+            fmt::format("warning listener hello: [::]:{} (IPv4 and IPv6) replaces 127.0.0.1:{}: "
+                        "connections to port {} may be refused for a moment",
                         port, port, port)) == 1);
   CHECK(server.daemon->count_log(
             fmt::format("listener hello (hello) listening on [::]:{} (IPv4 and IPv6)", port)) == 1);
+}
+
+TEST_CASE("reload: [::]:P v6only beside 0.0.0.0:P becoming dual-stack [::]:P names both sockets",
+          "[reload]") {
+  const auto port = free_port();
+  Reloadable server(fmt::format(R"(listeners:
+  - name: hello
+    kind: hello
+    listen: ["[::]:{}"]
+    v6only: true
+  - name: four
+    kind: hello
+    listen: ["0.0.0.0:{}"]
+    message: "IPv4"
+)",
+                                port, port));
+  CHECK(fetch("127.0.0.1", port) == "IPv4\n");
+
+  server.rewrite(fmt::format(R"(listeners:
+  - name: hello
+    kind: hello
+    listen: ["[::]:{}"]
+)",
+                             port));
+  const auto result = server.reload();
+  CHECK(result.exit_code == 0);
+  CHECK(result.out == server.reloaded(1, 1));
+  CHECK(fetch("127.0.0.1", port) == "Hello World\n");
+  CHECK(fetch("::1", port) == "Hello World\n");
+  auto& daemon = *server.daemon;
+  REQUIRE(daemon.wait_for_log("reloaded "));
+  // The same address with and without v6only is two different sockets: the warning says which.
+  for (const auto* old : {"0.0.0.0:{}", "[::]:{} (IPv6 only)"}) {
+    CHECK(daemon.count_log(fmt::format(
+              "warning listener hello: [::]:{} (IPv4 and IPv6) replaces {}: connections to port "
+              "{} may be refused for a moment",
+              port, fmt::format(fmt::runtime(old), port), port)) == 1);
+  }
+  CHECK(daemon.count_log(
+            fmt::format("listener four removed: no longer accepting on 0.0.0.0:{}", port)) == 1);
 }
 
 TEST_CASE("reload: when 0.0.0.0:P cannot become [::]:P, the old socket is bound again",
