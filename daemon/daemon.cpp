@@ -22,6 +22,8 @@ using namespace asio::experimental::awaitable_operators;
 
 // How often a stop looks whether the last connection has ended.
 constexpr auto kDrainPoll = std::chrono::milliseconds(20);
+constexpr std::string_view kStillServing =
+    "reload refused; still serving the previous configuration";
 // How often STATUS= is refreshed when the counts have changed.
 constexpr auto kStatusInterval = std::chrono::seconds(1);
 
@@ -245,17 +247,19 @@ asio::awaitable<control::ReloadOutcome> Daemon::reload(std::string_view trigger)
         outcome.lines.push_back(config::to_string(error));
       outcome.lines.push_back(options_.config_file.string() + ": " +
                               std::to_string(loaded.errors.size()) + " error(s)");
+      outcome.lines.emplace_back(kStillServing);
     } else {
       outcome = co_await apply(loaded.config);
     }
   } catch (...) {
-    outcome = {false, {"cannot reload: " + describe(std::current_exception())}};
+    outcome = {
+        false,
+        {"cannot reload: " + describe(std::current_exception()), std::string(kStillServing)}};
   }
   if (outcome.ok) {
     set_last_reload("last reload ok at " + utc_clock_time());
   } else {
-    spdlog::error("reload refused; still serving the previous configuration");
-    outcome.lines.push_back("reload refused; still serving the previous configuration");
+    spdlog::error("{}", outcome.lines.back());
     set_last_reload("last reload failed at " + utc_clock_time() + ": " + outcome.lines.front());
   }
   notifier_.ready(status());
@@ -286,7 +290,7 @@ asio::awaitable<control::ReloadOutcome> Daemon::apply(std::shared_ptr<const conf
         const auto message = "listener " + listener.name + ": cannot listen on " +
                              config::to_string(endpoint) + ": " + *error;
         log_with({.listener = listener.name}, spdlog::level::err, "{}", message);
-        co_return control::ReloadOutcome{false, {message}};
+        co_return control::ReloadOutcome{false, {message, std::string(kStillServing)}};
       }
     }
   }
@@ -295,33 +299,44 @@ asio::awaitable<control::ReloadOutcome> Daemon::apply(std::shared_ptr<const conf
   //    connection arriving meanwhile waits in the backlog.
   co_await listeners_->release(sockets);
 
-  // 3. A socket whose identity changes on the same port must close before the new one binds.
+  // 3. A socket whose identity changes on the same port must stop listening before the new one
+  //    binds; it is kept, to listen again if the new one cannot bind.
+  std::vector<config::Endpoint> stopped;
   for (const auto& [listener, endpoint] : replacing) {
     for (const auto& old : sockets.untaken()) {
-      if (!config::bind_conflict(old, endpoint)) continue;
+      if (!config::bind_conflict(old, endpoint) || !sockets.stop_listening(old)) continue;
       log_with({.listener = listener->name}, spdlog::level::warn,
                "listener {}: {} replaces {}: connections to port {} may be refused for a moment",
                listener->name, net::describe_endpoint(endpoint), net::describe_endpoint(old),
                endpoint.port);
-      sockets.discard(old);
+      stopped.push_back(old);
     }
   }
 
   auto opened = net::ListenerSet::open(context, *next, sockets, tracker_);
   if (auto* error = std::get_if<net::OpenError>(&opened)) {
     log_with({.listener = error->listener}, spdlog::level::err, "{}", error->message);
-    // Only a replaced address can fail here: bind the previous ones again.
+    control::ReloadOutcome refused{false, {error->message}};
+    // Only a replaced address can fail here: the previous sockets listen again.
+    for (const auto& endpoint : stopped) {
+      if (auto lost = sockets.listen_again(endpoint)) {
+        refused.lines.push_back("cannot listen on " + config::to_string(endpoint) +
+                                " again: " + *lost);
+      }
+    }
     auto previous = net::ListenerSet::open(context, *config_, sockets, tracker_);
     if (auto* lost = std::get_if<net::OpenError>(&previous)) {
       log_with({.listener = lost->listener}, spdlog::level::critical,
-               "cannot go back to the previous configuration: {}", lost->message);
-      listeners_.reset();
-      listeners_.emplace(net::ListenerSet());
+               "cannot go back to the previous configuration: {}; serving nothing", lost->message);
+      refused.lines.push_back("cannot go back to the previous configuration: " + lost->message +
+                              "; serving nothing");
+      swap_in(net::ListenerSet());
     } else {
       swap_in(std::move(std::get<net::ListenerSet>(previous)));
       listeners_->start();
+      refused.lines.emplace_back(kStillServing);
     }
-    co_return control::ReloadOutcome{false, {error->message}};
+    co_return refused;
   }
 
   // 4. Swap. Sockets left over belonged to removed listeners: closing them refuses new

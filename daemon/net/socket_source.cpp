@@ -1,5 +1,6 @@
 #include "net/socket_source.hpp"
 
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -65,6 +66,24 @@ std::optional<std::string> SocketSource::prepare(const config::Endpoint& endpoin
   auto taken = take(endpoint);
   if (auto* error = std::get_if<std::string>(&taken)) return *error;
   offer(endpoint, std::move(std::get<tcp::acceptor>(taken)));
+  return std::nullopt;
+}
+
+bool SocketSource::stop_listening(const config::Endpoint& endpoint) {
+  const auto it = offered_.find(endpoint);
+  if (it == offered_.end()) return false;
+  // shutdown() on a listening socket stops it listening for every descriptor that refers to
+  // it; with SO_REUSEADDR the bound but closed socket no longer blocks the port.
+  ::shutdown(it->second.native_handle(), SHUT_RDWR);
+  return true;
+}
+
+std::optional<std::string> SocketSource::listen_again(const config::Endpoint& endpoint) {
+  const auto it = offered_.find(endpoint);
+  if (it == offered_.end()) return "no socket for " + config::to_string(endpoint);
+  boost::system::error_code ec;
+  it->second.listen(tcp::acceptor::max_listen_connections, ec);
+  if (ec) return ec.message();
   return std::nullopt;
 }
 

@@ -32,8 +32,13 @@ class SocketSource {
   // success, else why it failed. Lets a reload find out early that an address is taken.
   std::optional<std::string> prepare(const config::Endpoint& endpoint);
 
-  // Closes the offered socket for `endpoint`, if any.
-  void discard(const config::Endpoint& endpoint) { offered_.erase(endpoint); }
+  // Makes the offered socket for `endpoint` stop listening, in every process that holds it
+  // (systemd's fd store keeps a duplicate, so closing ours would not free the address), so that
+  // a socket of another identity can bind its port. It stays on offer, bound, for
+  // listen_again(). False if none is offered.
+  bool stop_listening(const config::Endpoint& endpoint);
+  // Makes a socket stop_listening() stopped listen again; nullopt on success, else why not.
+  std::optional<std::string> listen_again(const config::Endpoint& endpoint);
 
   // The endpoints of offered sockets nobody has taken.
   std::vector<config::Endpoint> untaken() const;

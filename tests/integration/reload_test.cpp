@@ -644,16 +644,12 @@ TEST_CASE("reload: when 0.0.0.0:P cannot become [::]:P, the old socket is bound 
             fmt::format("listener hello (hello) listening on 0.0.0.0:{}", port)) == 2);
 }
 
-// KNOWN BUG, marked [!shouldfail] so the suite stays green until it is fixed (then drop the
-// tag). Under systemd the fd store holds a duplicate of every listening socket (FDSTORE=1), so
-// closing the daemon's own descriptor in step 3 of Daemon::apply does not free the address:
-// binding [::]:P fails with "Address already in use", and going back fails the same way
-// ("critical cannot go back to the previous configuration"). The daemon is then left with no
-// listener at all, while --reload says "reload refused; still serving the previous
-// configuration", and the port still listens in systemd's copy, so clients hang instead of
-// being refused. The test holds the stored descriptor as systemd would.
+// Under systemd the fd store holds a duplicate of every listening socket (FDSTORE=1), so closing
+// the daemon's own descriptor would not free the address for the new socket (a bug this test
+// found): the old socket must stop listening everywhere. The test holds the stored descriptor
+// as systemd would.
 TEST_CASE("reload: 127.0.0.1:P becomes [::]:P while systemd's fd store holds the old socket",
-          "[reload][systemd][!shouldfail]") {
+          "[reload][systemd]") {
   const auto port = free_port();
   TempDir dir;
   NotifySocket notify(dir);
