@@ -552,12 +552,7 @@ TEST_CASE("reload: 127.0.0.1:P becoming [::]:P closes the old socket first, then
   Reloadable server(hello_config(port));
   REQUIRE(refused("::1", port));
 
-  server.rewrite(fmt::format(R"(listeners:
-  - name: hello
-    kind: hello
-    listen: ["[::]:{}"]
-)",
-                             port));
+  server.rewrite(hello_config_on(fmt::format("[::]:{}", port)));
   const auto result = server.reload();
   CHECK(result.exit_code == 0);
   CHECK(result.out == server.reloaded(1, 1));
@@ -588,12 +583,7 @@ TEST_CASE("reload: [::]:P v6only beside 0.0.0.0:P becoming dual-stack [::]:P nam
                                 port, port));
   CHECK(fetch("127.0.0.1", port) == "IPv4\n");
 
-  server.rewrite(fmt::format(R"(listeners:
-  - name: hello
-    kind: hello
-    listen: ["[::]:{}"]
-)",
-                             port));
+  server.rewrite(hello_config_on(fmt::format("[::]:{}", port)));
   const auto result = server.reload();
   CHECK(result.exit_code == 0);
   CHECK(result.out == server.reloaded(1, 1));
@@ -615,22 +605,11 @@ TEST_CASE("reload: [::]:P v6only beside 0.0.0.0:P becoming dual-stack [::]:P nam
 TEST_CASE("reload: when 0.0.0.0:P cannot become [::]:P, the old socket is bound again",
           "[reload][faults]") {
   const auto port = free_port();
-  Reloadable server(fmt::format(R"(listeners:
-  - name: hello
-    kind: hello
-    listen: ["0.0.0.0:{}"]
-)",
-                                port));
+  Reloadable server(hello_config_on(fmt::format("0.0.0.0:{}", port)));
   // Another program on [::1]:P: the dual-stack [::]:P cannot be bound, which the daemon only
   // finds out after closing 0.0.0.0:P.
   const PortSquatter squatter(port, "::1");
-  server.rewrite(fmt::format(R"(listeners:
-  - name: hello
-    kind: hello
-    listen: ["[::]:{}"]
-    message: "Changed"
-)",
-                             port));
+  server.rewrite(hello_config_on(fmt::format("[::]:{}", port), "    message: \"Changed\""));
   const auto result = server.reload();
   CHECK(result.exit_code == 1);
   CHECK(result.out.empty());
@@ -663,12 +642,7 @@ TEST_CASE("reload: 127.0.0.1:P becomes [::]:P while systemd's fd store holds the
   REQUIRE(stored->fds.size() == 1);
   REQUIRE(bound_address(stored->fds[0].get()) == fmt::format("127.0.0.1:{}", port));
 
-  dir.write("netsvcd.yaml", fmt::format(R"(listeners:
-  - name: hello
-    kind: hello
-    listen: ["[::]:{}"]
-)",
-                                        port));
+  dir.write("netsvcd.yaml", hello_config_on(fmt::format("[::]:{}", port)));
   const auto result = run_netsvcd({"--reload", "--control-socket", control});
   CHECK(result.exit_code == 0);
   CHECK(result.err.empty());
