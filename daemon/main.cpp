@@ -11,6 +11,7 @@
 #include "control/control_client.hpp"
 #include "daemon.hpp"
 #include "log.hpp"
+#include "systemd/journal_sink.hpp"
 #include "version.hpp"
 
 namespace {
@@ -33,6 +34,17 @@ int check_config(const std::filesystem::path& file) {
   return netsvcd::kExitOk;
 }
 
+// Under systemd the helper's stderr is the journal, which reads a "<3>" line prefix as the
+// priority (sd-daemon(3)): the errors then show in `journalctl -p err` too.
+void print_errors(std::string_view lines) {
+  const std::string_view prefix = netsvcd::systemd::stderr_is_journal() ? "<3>" : "";
+  while (!lines.empty()) {
+    const auto end = lines.find('\n');
+    std::cerr << prefix << lines.substr(0, end) << '\n';
+    lines.remove_prefix(end == std::string_view::npos ? lines.size() : end + 1);
+  }
+}
+
 // --reload: what systemctl reload runs (ExecReload=), synchronous where a signal is not.
 int request_reload(const std::filesystem::path& socket) {
   using Status = netsvcd::control::ReloadReply::Status;
@@ -42,12 +54,12 @@ int request_reload(const std::filesystem::path& socket) {
       std::cout << reply.detail;
       return netsvcd::kExitOk;
     case Status::kRefused:
-      std::cerr << reply.detail;
+      print_errors(reply.detail);
       return netsvcd::kExitConfigInvalid;
     case Status::kUnreachable:
       break;
   }
-  std::cerr << "netsvcd --reload: " << reply.detail;
+  print_errors("netsvcd --reload: " + reply.detail);
   return netsvcd::kExitStartFailed;
 }
 

@@ -299,6 +299,16 @@ TEST_CASE("reload: an invalid file is refused with every error, and nothing chan
     REQUIRE(daemon.wait_for_log(kRefused));
     CHECK(daemon.count_log("error " + error) == 1);
   }
+  SECTION("under systemd, where stderr is the journal, each line carries the error priority") {
+    server.rewrite(hello_config(port, "    mesage: typo"));
+    DaemonProcess helper({"--reload", "--control-socket", server.control.string()},
+                         {.stderr_is_journal_stream = true});
+    CHECK(helper.wait_exit() == 1);
+    const auto error = file + ":5:5: listeners[0].mesage: unknown key";
+    CHECK(helper.err().starts_with("<3>" + error));
+    CHECK(helper.err().ends_with("\n<3>" + file + ": 1 error(s)\n<3>" + std::string(kRefused) +
+                                 "\n"));
+  }
   SECTION("an unknown key and a bad port") {
     server.rewrite(R"(listeners:
   - name: hello
