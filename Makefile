@@ -12,7 +12,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # if that is installed: the two cannot be installed together, and apt says so when it happens.
 DEPS := cmake make g++ git libboost1.81-dev libyaml-cpp-dev libspdlog-dev libfmt-dev \
         libcli11-dev nlohmann-json3-dev catch2 libbenchmark-dev clang-format curl wamerican \
-        libsystemd-dev pkg-config systemd
+        libsystemd-dev pkg-config systemd scdoc
 # Only for `make bench`.
 BENCH_DEPS := wrk curl
 
