@@ -15,10 +15,19 @@ DEPS := cmake make g++ git libboost1.81-dev libyaml-cpp-dev libspdlog-dev libfmt
         libsystemd-dev pkg-config systemd scdoc
 # Only for `make bench`.
 BENCH_DEPS := wrk curl
+# Only for `make deb`, beside packaging/debian/control's Build-Depends.
+DEB_TOOLS := dpkg-dev build-essential lintian
+
+# `make deb` builds the Debian package into $(DIST_DIR): packaging/build-deb.sh says how. The
+# version is CMakeLists.txt's unless DEB_VERSION names another, without a tracked file changing:
+# `make deb DEB_VERSION=0.1.0+e2e1` builds a package that upgrades 0.1.0 (an upgrade test's).
+DEB_VERSION ?=
+DIST_DIR ?= dist
 
 SOURCES = $(shell git ls-files '*.cpp' '*.hpp' 2>/dev/null)
 
-.PHONY: all deps bench-deps install-missing configure build run test asan bench check-format format clean
+.PHONY: all deps bench-deps deb-deps install-missing configure build run test asan bench deb \
+        check-format format clean
 
 all: build
 
@@ -28,6 +37,20 @@ deps:
 
 bench-deps: deps
 	@$(MAKE) --no-print-directory install-missing PACKAGES="$(BENCH_DEPS)"
+
+# The package's Build-Depends, straight from packaging/debian/control: apt-get satisfy takes the
+# field as it is (versions, alternatives, build profiles), so the list is kept in one place.
+deb-deps:
+	@$(MAKE) --no-print-directory install-missing PACKAGES="$(DEB_TOOLS)"
+	@dpkg-checkbuilddeps packaging/debian/control 2>/dev/null || { \
+	  echo "make deb-deps: installing the Build-Depends of packaging/debian/control"; \
+	  $(SUDO) apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get satisfy -y -q --no-install-recommends \
+	    "$$(perl -MDpkg::Control::Info -e \
+	      'print Dpkg::Control::Info->new($$ARGV[0])->get_source->{"Build-Depends"}' \
+	      packaging/debian/control)" | grep -E '^(The following|  |Need to get|[0-9]+ upgraded)' \
+	    || true; \
+	  dpkg-checkbuilddeps packaging/debian/control; }
 
 install-missing:
 	@missing=$$(for p in $(PACKAGES); do \
@@ -68,6 +91,10 @@ bench: build bench-deps
 	  --benchmark_report_aggregates_only=true
 	bench/wordfinder_http.sh $(BUILD_DIR)
 
+# The .deb (with a dbgsym .deb), .buildinfo and .changes in $(DIST_DIR); lintian must pass.
+deb: deb-deps
+	JOBS=$(JOBS) DIST_DIR=$(DIST_DIR) packaging/build-deb.sh $(DEB_VERSION)
+
 check-format: deps
 	@[ -n "$(SOURCES)" ] || { echo "check-format: no sources found (is this a git checkout?)"; exit 1; }
 	clang-format --dry-run --Werror $(SOURCES)
@@ -77,4 +104,4 @@ format: deps
 	clang-format -i $(SOURCES)
 
 clean:
-	rm -rf $(BUILD_DIR) $(ASAN_DIR)
+	rm -rf $(BUILD_DIR) $(ASAN_DIR) build-deb
