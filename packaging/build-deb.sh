@@ -75,4 +75,4 @@ if [ "$(dpkg-deb -f "$deb" Version)" != "$version" ] || [ "$reported" != "netsvc
 fi
 
 lintian --fail-on error,warning --info "$dist/netsvcd_${version}_$arch.changes"
-echo "build-deb: $(cd "$dist" && ls netsvcd*_"${version}"_"$arch".*) in $dist/ (lintian clean)"
+echo "build-deb: lintian clean; in $dist/:" $(cd "$dist" && ls netsvcd*_"${version}"_"$arch".*)
