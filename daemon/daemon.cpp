@@ -230,11 +230,10 @@ asio::awaitable<void> Daemon::stop(int signal) {
   pool_.stop();
 }
 
-asio::awaitable<control::ReloadOutcome> Daemon::reload(std::string_view trigger) {
-  const std::string why(trigger);  // the caller's view may not outlive the first suspension
+asio::awaitable<control::ReloadOutcome> Daemon::reload(std::string trigger) {
   co_await lock();
   notifier_.reloading("reloading: " + status());
-  spdlog::info("{}: reloading {}", why, options_.config_file.string());
+  spdlog::info("{}: reloading {}", trigger, options_.config_file.string());
   control::ReloadOutcome outcome;
   try {
     // Off the pool: a large dictionary takes a while to load, and a pool of one thread would

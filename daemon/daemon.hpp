@@ -52,7 +52,8 @@ class Daemon {
   asio::awaitable<void> watch_signals();
   asio::awaitable<int> next_stop_signal();
   asio::awaitable<void> stop(int signal);
-  asio::awaitable<control::ReloadOutcome> reload(std::string_view trigger);
+  asio::awaitable<control::ReloadOutcome> reload(
+      std::string trigger);  // a coroutine: owns what it logs
   asio::awaitable<control::ReloadOutcome> apply(std::shared_ptr<const config::Config> next);
   void reload_on_signal();
   void store_sockets(const config::Config* previous);
