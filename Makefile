@@ -24,10 +24,24 @@ DEB_TOOLS := dpkg-dev build-essential lintian
 DEB_VERSION ?=
 DIST_DIR ?= dist
 
+# `make e2e`: the package under a real systemd, in a Debian 12 guest booted with systemd-nspawn
+# (tests/e2e/run.sh; the README's "End-to-end test"). What the host needs for it:
+E2E_DEPS := debootstrap debian-archive-keyring systemd-container procps
+# The guest's root (debootstrap) and the .debs its Depends come from, kept between runs; empty
+# (make e2e E2E_CACHE=) builds everything afresh and keeps nothing.
+E2E_CACHE ?= /var/tmp/netsvcd-e2e
+# The upgrade goes from the package `make deb` built to the same tree at a higher version, built
+# into $(E2E_DIST).
+E2E_DIST ?= build-e2e
+PROJECT_VERSION := $(shell sed -n 's/^project.netsvcd VERSION \([0-9][0-9.]*\) .*/\1/p' CMakeLists.txt)
+E2E_VERSION = $(or $(DEB_VERSION),$(PROJECT_VERSION))
+E2E_UPGRADE_VERSION ?= $(E2E_VERSION)+e2e1
+DEB_ARCH = $(shell dpkg --print-architecture)
+
 SOURCES = $(shell git ls-files '*.cpp' '*.hpp' 2>/dev/null)
 
-.PHONY: all deps bench-deps deb-deps install-missing configure build run test asan bench deb \
-        check-format format clean
+.PHONY: all deps bench-deps deb-deps e2e-deps install-missing configure build run test asan bench \
+        deb e2e e2e-upgrade-deb e2e-run check-format format clean
 
 all: build
 
@@ -95,6 +109,23 @@ bench: build bench-deps
 deb: deb-deps
 	JOBS=$(JOBS) DIST_DIR=$(DIST_DIR) packaging/build-deb.sh $(DEB_VERSION)
 
+e2e-deps:
+	@$(MAKE) --no-print-directory install-missing PACKAGES="$(E2E_DEPS)"
+
+# Builds both packages, then runs the test on them.
+e2e: e2e-deps deb
+	@$(MAKE) --no-print-directory e2e-upgrade-deb
+	@$(MAKE) --no-print-directory e2e-run
+
+e2e-upgrade-deb:
+	$(MAKE) --no-print-directory deb DEB_VERSION=$(E2E_UPGRADE_VERSION) DIST_DIR=$(E2E_DIST)
+
+# The test alone, on the two packages `make e2e` built.
+e2e-run: e2e-deps
+	$(SUDO) env E2E_CACHE="$(E2E_CACHE)" tests/e2e/run.sh \
+	  $(DIST_DIR)/netsvcd_$(E2E_VERSION)_$(DEB_ARCH).deb \
+	  $(E2E_DIST)/netsvcd_$(E2E_UPGRADE_VERSION)_$(DEB_ARCH).deb
+
 check-format: deps
 	@[ -n "$(SOURCES)" ] || { echo "check-format: no sources found (is this a git checkout?)"; exit 1; }
 	clang-format --dry-run --Werror $(SOURCES)
@@ -104,4 +135,4 @@ format: deps
 	clang-format -i $(SOURCES)
 
 clean:
-	rm -rf $(BUILD_DIR) $(ASAN_DIR) build-deb
+	rm -rf $(BUILD_DIR) $(ASAN_DIR) build-deb $(E2E_DIST)
