@@ -101,6 +101,36 @@ Response route(const Router& router, const Request& request, const services::Con
   }
 }
 
+using ReadResult = std::tuple<boost::system::error_code, std::size_t>;
+
+// A new connection's first bytes. A stop does not cut this wait: the client was accepted and
+// its request may be on the way, so the drain waits for it (up to request_timeout, within
+// shutdown_timeout) rather than lose it.
+asio::awaitable<ReadResult> read_first_bytes(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                             const SessionLimits& limits) {
+  stream.expires_after(limits.request_timeout);
+  co_return co_await stream.async_read_some(buffer.prepare(4096), use_nothrow);
+}
+
+// The next request's first bytes on a kept-alive connection. A stop cancels this wait at once,
+// from the session's own strand: the client has had every answer it asked for.
+asio::awaitable<ReadResult> read_next_bytes(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                            const SessionLimits& limits,
+                                            const services::ConnectionInfo& info) {
+  // The token tells a late notice that the wait is over. Subscribed before looking, so no stop
+  // slips between.
+  const auto waiting = std::make_shared<bool>(true);
+  const auto subscription = info.stop_notice->subscribe(
+      [executor = stream.get_executor(), token = std::weak_ptr(waiting), &stream] {
+        asio::post(executor, [token, &stream] {
+          if (token.lock()) stream.cancel();
+        });
+      });
+  if (info.stop_notice->notified()) co_return ReadResult{asio::error::operation_aborted, 0};
+  stream.expires_after(limits.idle_timeout);
+  co_return co_await stream.async_read_some(buffer.prepare(4096), use_nothrow);
+}
+
 }  // namespace
 
 asio::awaitable<void> serve_http(tcp::socket socket, const services::ConnectionInfo& info,
@@ -112,18 +142,13 @@ asio::awaitable<void> serve_http(tcp::socket socket, const services::ConnectionI
     // A new connection gets no idle allowance: a client that connects and says nothing is
     // holding a descriptor, not keeping a connection alive.
     if (buffer.size() == 0) {
-      // A stop while we wait cancels the wait, from the session's own strand; the token tells a
-      // late notice that the wait is over. Subscribed before looking, so no stop slips between.
-      const auto waiting = std::make_shared<bool>(true);
-      const auto subscription = info.stop_notice->subscribe(
-          [executor = stream.get_executor(), token = std::weak_ptr(waiting), &stream] {
-            asio::post(executor, [token, &stream] {
-              if (token.lock()) stream.cancel();
-            });
-          });
-      if (info.stop_notice->notified()) break;
-      stream.expires_after(first ? limits.request_timeout : limits.idle_timeout);
-      const auto [ec, bytes] = co_await stream.async_read_some(buffer.prepare(4096), use_nothrow);
+      ReadResult read;
+      if (first) {
+        read = co_await read_first_bytes(stream, buffer, limits);
+      } else {
+        read = co_await read_next_bytes(stream, buffer, limits, info);
+      }
+      const auto [ec, bytes] = read;
       if (ec) break;  // closed, reset, idle too long, or stopping: nothing to answer
       buffer.commit(bytes);
     }

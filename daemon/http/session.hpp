@@ -1,7 +1,9 @@
 // serve_http: one HTTP/1.1 connection from its first byte to its close, with Beast: keep-alive
 // and pipelining, a deadline on every read and write, a size limit on the request head, and the
 // error answers (400, 414, 431, 500) that need no router. A client too slow to send its request
-// head is disconnected without an answer. Each request is handed to a Router.
+// head is disconnected without an answer. Each request is handed to a Router. On a stop, a
+// connection idle between requests closes at once; one still to send its first request is
+// waited for, since its client was accepted and may have sent it already.
 // A free coroutine on the connection's strand; the router must be callable from any thread.
 #pragma once
 

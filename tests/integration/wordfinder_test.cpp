@@ -284,6 +284,61 @@ listeners:
   CHECK(daemon->count_log("still open") == 0);
 }
 
+TEST_CASE("a stop answers the first request of a connection accepted before it",
+          "[wordfinder][signals]") {
+  TempDir dir;
+  dir.write("words.txt", kDictionary);
+  const auto port = free_port();
+  const auto daemon = start_netsvcd(dir, fmt::format(R"(shutdown_timeout: 1h
+listeners:
+  - name: words
+    kind: wordfinder
+    listen: ["127.0.0.1:{}"]
+    dictionary: words.txt
+)",
+                                                     port));
+  const auto baseline = daemon->open_files();
+  Connection early("127.0.0.1", port);
+  REQUIRE(daemon->wait_open_files_at_least(baseline + 1));  // accepted, its request not yet sent
+  daemon->signal(SIGTERM);
+  REQUIRE(daemon->wait_for_log("waiting up to 1h for 1 connection(s) in flight"));
+  early.send(request("/bad"));
+  std::string pending;
+  const auto answer = read_response(early, pending);
+  CHECK(answer.starts_with("HTTP/1.1 200 OK"));
+  CHECK(answer.find("Connection: close") != std::string::npos);  // stopping: no keep-alive
+  CHECK(nlohmann::json::parse(answer.substr(answer.find("\r\n\r\n") + 4))["possibilities"] ==
+        Words{"bad", "dab", "ab"});
+  CHECK(pending.empty());
+  CHECK(early.read_to_end(10s).empty());
+  CHECK(early.end_error() == 0);
+  CHECK(daemon->wait_exit(10s) == 0);
+  CHECK(daemon->count_log("still open") == 0);
+}
+
+TEST_CASE("a connection that never sends its request holds a stop no longer than request_timeout",
+          "[wordfinder][signals][slow]") {
+  TempDir dir;
+  dir.write("words.txt", kDictionary);
+  const auto port = free_port();
+  const auto daemon = start_netsvcd(dir, fmt::format(R"(shutdown_timeout: 1h
+listeners:
+  - name: words
+    kind: wordfinder
+    listen: ["127.0.0.1:{}"]
+    dictionary: words.txt
+    request_timeout: 300ms
+)",
+                                                     port));
+  const auto baseline = daemon->open_files();
+  Connection silent("127.0.0.1", port);
+  REQUIRE(daemon->wait_open_files_at_least(baseline + 1));
+  daemon->signal(SIGTERM);
+  CHECK(silent.read_to_end(10s).empty());
+  CHECK(daemon->wait_exit(10s) == 0);
+  CHECK(daemon->count_log("still open") == 0);
+}
+
 TEST_CASE("wordfinder serves concurrent clients", "[wordfinder][load]") {
   Wordfinder server;
   constexpr int kClients = 16;

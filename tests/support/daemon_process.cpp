@@ -256,16 +256,26 @@ std::size_t DaemonProcess::open_files() const {
   return count;
 }
 
-bool DaemonProcess::wait_open_files_at_most(std::size_t count,
-                                            std::chrono::milliseconds timeout) const {
+bool DaemonProcess::wait_open_files(const std::function<bool(std::size_t)>& wanted,
+                                    std::chrono::milliseconds timeout) const {
   // /proc offers no change notification, so this polls; it waits for a condition, never for a
   // fixed time.
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (open_files() > count) {
+  while (!wanted(open_files())) {
     if (std::chrono::steady_clock::now() >= deadline) return false;
     std::this_thread::sleep_for(10ms);
   }
   return true;
+}
+
+bool DaemonProcess::wait_open_files_at_most(std::size_t count,
+                                            std::chrono::milliseconds timeout) const {
+  return wait_open_files([count](std::size_t open) { return open <= count; }, timeout);
+}
+
+bool DaemonProcess::wait_open_files_at_least(std::size_t count,
+                                             std::chrono::milliseconds timeout) const {
+  return wait_open_files([count](std::size_t open) { return open >= count; }, timeout);
 }
 
 std::unique_ptr<DaemonProcess> start_netsvcd(const TempDir& dir, std::string_view yaml,

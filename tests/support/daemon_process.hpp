@@ -12,6 +12,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -77,9 +78,13 @@ class DaemonProcess {
   std::size_t open_files() const;
   // Waits until the process has at most `count` descriptors open; false on timeout.
   bool wait_open_files_at_most(std::size_t count, std::chrono::milliseconds timeout = 10s) const;
+  // Waits until the process has at least `count` descriptors open (a connection accepted).
+  bool wait_open_files_at_least(std::size_t count, std::chrono::milliseconds timeout = 10s) const;
 
  private:
   void read_output(int out_fd, int err_fd);
+  bool wait_open_files(const std::function<bool(std::size_t)>& wanted,
+                       std::chrono::milliseconds timeout) const;
 
   pid_t pid_ = -1;
   int pidfd_ = -1;
