@@ -167,6 +167,15 @@ wait_journal() {
     sleep 0.1
   done
 }
+# apt_install DEB [APT-GET ARGS...]: installs /mnt/debs/DEB in the guest, offline, and sets out to
+# apt-get's output; fails with its tail.
+apt_install() {
+  local deb=$1
+  shift
+  out=$(G_TIMEOUT=300 g env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+    -o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache= "$@" "/mnt/debs/$deb" </dev/null 2>&1) ||
+    { echo "$out" | tail -20 | sed 's/^/         /'; fail "apt-get install $* $deb failed"; }
+}
 listening() { g ss -Hltn | awk '{print $4}' | sort | tr '\n' ' '; }
 main_pid() { g systemctl show -p MainPID --value netsvcd; }
 active() { g systemctl is-active "$@" || true; }
@@ -343,9 +352,7 @@ pass "guest booted (PID 1 is systemd)"
 # ------------------------------------------------------------------------------- the checks
 step "apt-get install the package in the guest (offline): the service is active, the journal shows its start-up"
 mark
-out=$(G_TIMEOUT=300 g env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-  -o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache= "/mnt/debs/$(basename "$deb1")" </dev/null 2>&1) ||
-  { echo "$out" | tail -20 | sed 's/^/         /'; fail "apt-get install $(basename "$deb1") failed"; }
+apt_install "$(basename "$deb1")"
 echo "$out" | grep -E '^(Setting up|Created symlink)' | sed 's/^/       /' || true
 ! echo "$out" | grep -Eq '^Get:[0-9]+ [a-z]+://' || fail "apt-get downloaded something: the Depends were not all installed"
 [ "$(g dpkg-query -W -f '${Status} ${Version}' netsvcd)" = "install ok installed $v1" ] ||
@@ -498,9 +505,7 @@ gshow systemctl start netsvcd || fail "systemctl start netsvcd returned $?"
 old=$(main_pid)
 mark
 loop_start upgrade "${TARGETS_SHIPPED[@]}" "$TARGET_NEW"
-out=$(G_TIMEOUT=300 g env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-  -o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache= "/mnt/debs/$(basename "$deb2")" </dev/null 2>&1) ||
-  { echo "$out" | tail -20 | sed 's/^/         /'; fail "apt-get install $(basename "$deb2") failed"; }
+apt_install "$(basename "$deb2")"
 echo "$out" | grep -E '^(Preparing|Unpacking|Setting up|Configuration file)' | sed 's/^/       /' || true
 new=$(main_pid)
 loop_wait upgrade 200
@@ -520,10 +525,36 @@ gap_figures upgrade "$old" "$new"
 upgrade_text="refused 0 of $loop_total; $gap_text"
 pass "upgraded to $v2, edit kept, none of $loop_total connections refused"
 
+step "reinstall $v2 with netsvcd.socket enabled and active, while a client loops: the socket stays up, none refused"
+# dpkg runs the maintainer scripts of a reinstall as for an upgrade: the package must neither
+# stop the socket unit an admin started nor leave it stopped.
+gshow systemctl enable --now netsvcd.socket || fail "systemctl enable --now netsvcd.socket returned $?"
+[ "$(active netsvcd.socket)" = active ] && [ "$(active netsvcd)" = active ] ||
+  fail "before the reinstall: netsvcd.socket $(active netsvcd.socket), netsvcd $(active netsvcd)"
+socket_since() { g systemctl show -p ActiveEnterTimestampMonotonic --value netsvcd.socket; }
+socket_t0=$(socket_since)
+old=$(main_pid)
+mark
+loop_start reinstall "${TARGETS_SHIPPED[@]}" "$TARGET_NEW"
+apt_install "$(basename "$deb2")" --reinstall
+echo "$out" | grep -E '^(Preparing|Unpacking|Setting up)' | sed 's/^/       /' || true
+new=$(main_pid)
+loop_wait reinstall 200
+loop_stop reinstall
+[ "$(active netsvcd.socket)" = active ] || fail "netsvcd.socket is $(active netsvcd.socket) after the reinstall"
+[ "$(socket_since)" = "$socket_t0" ] || fail "netsvcd.socket was stopped and started again by the reinstall"
+[ "$new" != "$old" ] && [ "$new" != 0 ] || fail "netsvcd was not restarted by the reinstall (MainPID $old, then $new)"
+info "netsvcd.socket active throughout; MainPID $old, then $new"
+loop_check reinstall "reinstall"
+gap_figures reinstall "$old" "$new"
+reinstall_text="refused 0 of $loop_total; $gap_text"
+pass "the socket unit untouched, the service restarted, none of $loop_total connections refused"
+
 step "apt-get purge netsvcd leaves nothing behind"
 links=$(cd "$M/etc/systemd/system" && find . -name 'netsvcd.*' | sort | tr '\n' ' ')
 info "links before: $links"
-[[ $links == *multi-user.target.wants/netsvcd.service* ]] || fail "netsvcd.service was not enabled before the purge"
+[[ $links == *multi-user.target.wants/netsvcd.service* && $links == *sockets.target.wants/netsvcd.socket* ]] ||
+  fail "netsvcd.service and netsvcd.socket were not both enabled before the purge"
 out=$(G_TIMEOUT=300 g env DEBIAN_FRONTEND=noninteractive apt-get purge -y -q netsvcd </dev/null 2>&1) ||
   { echo "$out" | tail -20 | sed 's/^/         /'; fail "apt-get purge netsvcd failed"; }
 echo "$out" | grep -E '^(Removing|Purging)' | sed 's/^/       /' || true
@@ -544,5 +575,5 @@ g pgrep -x netsvcd >/dev/null && fail "a netsvcd process is still running"
 for t in "${TARGETS_SHIPPED[@]}" "$TARGET_NEW"; do probe "$t" refused; done
 pass "no file named *netsvcd*, no unit link, units not found, ports closed"
 
-printf '\nrestart: %s\nupgrade: %s\n' "$restart_text" "$upgrade_text"
+printf '\nrestart: %s\nupgrade: %s\nreinstall with the socket unit: %s\n' "$restart_text" "$upgrade_text" "$reinstall_text"
 printf '\nend-to-end test: all %d steps passed in %d s\n' "$step_no" $((SECONDS - t_start))
