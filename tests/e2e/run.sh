@@ -528,7 +528,10 @@ pass "upgraded to $v2, edit kept, none of $loop_total connections refused"
 step "reinstall $v2 with netsvcd.socket enabled and active, while a client loops: the socket stays up, none refused"
 # dpkg runs the maintainer scripts of a reinstall as for an upgrade: the package must neither
 # stop the socket unit an admin started nor leave it stopped.
+# systemd refuses to start a socket unit while its service runs: stop it first, as an admin must.
+gshow systemctl stop netsvcd || fail "systemctl stop netsvcd returned $?"
 gshow systemctl enable --now netsvcd.socket || fail "systemctl enable --now netsvcd.socket returned $?"
+gshow systemctl start netsvcd || fail "systemctl start netsvcd returned $?"
 [ "$(active netsvcd.socket)" = active ] && [ "$(active netsvcd)" = active ] ||
   fail "before the reinstall: netsvcd.socket $(active netsvcd.socket), netsvcd $(active netsvcd)"
 socket_since() { g systemctl show -p ActiveEnterTimestampMonotonic --value netsvcd.socket; }
