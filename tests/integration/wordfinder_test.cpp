@@ -29,9 +29,11 @@ struct Wordfinder {
   std::uint16_t port = free_port();
   std::unique_ptr<DaemonProcess> daemon;
 
-  explicit Wordfinder(std::string_view extra = {}) {
+  // `extra`: more settings of the listener; `top_level`: settings before `listeners:`.
+  explicit Wordfinder(std::string_view extra = {}, std::string_view top_level = {}) {
     dir.write("words.txt", kDictionary);
-    daemon = start_netsvcd(dir, fmt::format(R"(listeners:
+    daemon = start_netsvcd(dir, fmt::format(R"({}
+listeners:
   - name: words
     kind: wordfinder
     listen: ["127.0.0.1:{}", "[::1]:{}"]
@@ -39,7 +41,7 @@ struct Wordfinder {
     max_letters: 8
 {}
 )",
-                                            port, port, extra));
+                                            top_level, port, port, extra));
   }
 
   std::string url(std::string_view path) const {
@@ -260,45 +262,25 @@ TEST_CASE("wordfinder cuts off clients that are slow to send a request or idle t
 
 TEST_CASE("a stop closes kept-alive connections that wait between requests at once",
           "[wordfinder][signals]") {
-  TempDir dir;
-  dir.write("words.txt", kDictionary);
-  const auto port = free_port();
   // Without the stop notice, the idle connection would hold the stop for an hour.
-  const auto daemon = start_netsvcd(dir, fmt::format(R"(shutdown_timeout: 1h
-listeners:
-  - name: words
-    kind: wordfinder
-    listen: ["127.0.0.1:{}"]
-    dictionary: words.txt
-    idle_timeout: 1h
-)",
-                                                     port));
-  Connection idle("127.0.0.1", port);
+  Wordfinder server("    idle_timeout: 1h", "shutdown_timeout: 1h");
+  Connection idle("127.0.0.1", server.port);
   std::string pending;
   idle.send(request("/abc"));
   CHECK(read_response(idle, pending).starts_with("HTTP/1.1 200 OK"));
-  daemon->signal(SIGTERM);
+  server.daemon->signal(SIGTERM);
   CHECK(idle.read_to_end(10s).empty());  // closed, with nothing more to say
   CHECK(idle.end_error() == 0);
-  CHECK(daemon->wait_exit(10s) == 0);
-  CHECK(daemon->count_log("still open") == 0);
+  CHECK(server.daemon->wait_exit(10s) == 0);
+  CHECK(server.daemon->count_log("still open") == 0);
 }
 
 TEST_CASE("a stop answers the first request of a connection accepted before it",
           "[wordfinder][signals]") {
-  TempDir dir;
-  dir.write("words.txt", kDictionary);
-  const auto port = free_port();
-  const auto daemon = start_netsvcd(dir, fmt::format(R"(shutdown_timeout: 1h
-listeners:
-  - name: words
-    kind: wordfinder
-    listen: ["127.0.0.1:{}"]
-    dictionary: words.txt
-)",
-                                                     port));
+  Wordfinder server({}, "shutdown_timeout: 1h");
+  const auto& daemon = server.daemon;
   const auto baseline = daemon->open_files();
-  Connection early("127.0.0.1", port);
+  Connection early("127.0.0.1", server.port);
   REQUIRE(daemon->wait_open_files_at_least(baseline + 1));  // accepted, its request not yet sent
   daemon->signal(SIGTERM);
   REQUIRE(daemon->wait_for_log("waiting up to 1h for 1 connection(s) in flight"));
@@ -318,20 +300,10 @@ listeners:
 
 TEST_CASE("a connection that never sends its request holds a stop no longer than request_timeout",
           "[wordfinder][signals][slow]") {
-  TempDir dir;
-  dir.write("words.txt", kDictionary);
-  const auto port = free_port();
-  const auto daemon = start_netsvcd(dir, fmt::format(R"(shutdown_timeout: 1h
-listeners:
-  - name: words
-    kind: wordfinder
-    listen: ["127.0.0.1:{}"]
-    dictionary: words.txt
-    request_timeout: 300ms
-)",
-                                                     port));
+  Wordfinder server("    request_timeout: 300ms", "shutdown_timeout: 1h");
+  const auto& daemon = server.daemon;
   const auto baseline = daemon->open_files();
-  Connection silent("127.0.0.1", port);
+  Connection silent("127.0.0.1", server.port);
   REQUIRE(daemon->wait_open_files_at_least(baseline + 1));
   daemon->signal(SIGTERM);
   CHECK(silent.read_to_end(10s).empty());
