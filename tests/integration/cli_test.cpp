@@ -2,7 +2,6 @@
 #include <fmt/format.h>
 
 #include <catch2/catch.hpp>
-#include <csignal>
 
 #include "support/client.hpp"
 #include "support/daemon_process.hpp"
@@ -95,15 +94,13 @@ TEST_CASE("netsvcd --log-level wins over the file's log_level", "[cli]") {
   // The file says error, so the info "ready" line appears only with the override.
   DaemonProcess overridden({"-c", config.string(), "--log-level", "info"});
   CHECK(overridden.wait_for_log(" ready: "));
-  overridden.signal(SIGTERM);
-  CHECK(overridden.wait_exit() == 0);
+  CHECK(overridden.stop() == 0);
   CHECK(overridden.count_log("stopped after serving") == 1);
 
   DaemonProcess quiet({"-c", config.string()});
   // No line to wait for at level error: the port answering shows it is up.
   REQUIRE(wait_for_port("127.0.0.1", port));
-  quiet.signal(SIGTERM);
-  CHECK(quiet.wait_exit() == 0);
+  CHECK(quiet.stop() == 0);
   CHECK(quiet.err().empty());
 }
 

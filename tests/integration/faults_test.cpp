@@ -110,8 +110,7 @@ TEST_CASE("the stop waits at most shutdown_timeout for connections in flight",
   const auto daemon =
       start_netsvcd(dir, large_answer_config(port, "shutdown_timeout: 300ms", "60s"));
   const Connection stalled = start_slow_transfer(port);
-  daemon->signal(SIGTERM);
-  CHECK(daemon->wait_exit() == 0);
+  CHECK(daemon->stop() == 0);
   CHECK(daemon->count_log("closing 1 connection(s) still open after 300ms") == 1);
 }
 
@@ -190,8 +189,7 @@ TEST_CASE("clients that reset at once leave no descriptor behind", "[faults]") {
   }
   CHECK(daemon->wait_open_files_at_most(baseline));
   CHECK(fetch("127.0.0.1", port) == "Hello World\n");
-  daemon->signal(SIGTERM);
-  CHECK(daemon->wait_exit() == 0);
+  CHECK(daemon->stop() == 0);
 }
 
 }  // namespace netsvcd::test

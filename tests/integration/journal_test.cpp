@@ -10,7 +10,6 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
-#include <csignal>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -127,8 +126,7 @@ TEST_CASE("with JOURNAL_STREAM naming its stderr, netsvcd logs to the journal wi
   CHECK(request->values("CONFIG_FILE").empty());
   CHECK(request->values("CONFIG_LINE").empty());
 
-  daemon->signal(SIGTERM);
-  CHECK(daemon->wait_exit() == 0);
+  CHECK(daemon->stop() == 0);
   const auto stopped = run.journal.wait_for("stopped after serving 1 connection(s)");
   REQUIRE(stopped);
   CHECK(stopped->values("PRIORITY") == Strings{"6"});
@@ -149,8 +147,7 @@ TEST_CASE("without JOURNAL_STREAM netsvcd logs to stderr, not to the journal", "
   const auto daemon = run.start(run.write_words_config());
   REQUIRE(daemon->wait_for_log(" ready: "));
   CHECK(daemon->count_log(" info listener words (wordfinder) listening on ") == 1);
-  daemon->signal(SIGTERM);
-  CHECK(daemon->wait_exit() == 0);
+  CHECK(daemon->stop() == 0);
   CHECK(daemon->count_log(" info stopped after serving 0 connection(s)") == 1);
   // Once netsvcd has exited, whatever it sent is queued: there is nothing.
   CHECK(run.journal.entries().empty());
@@ -168,8 +165,7 @@ TEST_CASE("JOURNAL_STREAM naming another file than stderr is not the journal", "
   JournalRun run;
   const auto daemon = run.start(run.write_words_config(), options);
   REQUIRE(daemon->wait_for_log(" ready: "));
-  daemon->signal(SIGTERM);
-  CHECK(daemon->wait_exit() == 0);
+  CHECK(daemon->stop() == 0);
   CHECK(run.journal.entries().empty());
 }
 
@@ -186,8 +182,7 @@ TEST_CASE("log_target: journal sends the lines to the journal even without JOURN
   CHECK(ready->values("PRIORITY") == Strings{"6"});
   CHECK(ready->values("SYSLOG_IDENTIFIER") == Strings{"netsvcd"});
   CHECK(run.journal.wait_for("listener words (wordfinder) listening on"));
-  daemon->signal(SIGTERM);
-  CHECK(daemon->wait_exit() == 0);
+  CHECK(daemon->stop() == 0);
   CHECK(run.journal.wait_for("stopped after serving 0 connection(s)"));
   // The console is told once where the lines went, and gets nothing more.
   const std::string err = daemon->err();
@@ -203,8 +198,7 @@ TEST_CASE("log_target: console keeps the lines on stderr even when stderr is the
   const auto daemon =
       run.start(run.write_words_config("log_target: console\n"), with_journal_stream());
   REQUIRE(daemon->wait_for_log(" info netsvcd "));
-  daemon->signal(SIGTERM);
-  CHECK(daemon->wait_exit() == 0);
+  CHECK(daemon->stop() == 0);
   CHECK(daemon->count_log(" info stopped after serving 0 connection(s)") == 1);
   // Nothing was logged before the config was read, so the journal had nothing at all.
   CHECK(run.journal.entries().empty());
@@ -219,8 +213,7 @@ TEST_CASE("log_target: journal without a journal running warns and logs to stder
   REQUIRE(daemon->wait_for_log(" ready: "));
   CHECK(daemon->count_log(" warning log_target: journal, but the journal is not running (no "
                           "/run/systemd/journal/socket); logging to the console") == 1);
-  daemon->signal(SIGTERM);
-  CHECK(daemon->wait_exit() == 0);
+  CHECK(daemon->stop() == 0);
   CHECK(daemon->count_log(" info stopped after serving 0 connection(s)") == 1);
 }
 

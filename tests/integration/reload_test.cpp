@@ -57,6 +57,16 @@ struct Reloadable {
     return run_netsvcd({"--reload", "--control-socket", control.string()});
   }
 
+  // Rewrites the file, then reloads it: --reload must succeed with `listeners` on `addresses`.
+  RunResult reload_to(std::string_view yaml, std::size_t listeners = 1,
+                      std::size_t addresses = 1) const {
+    rewrite(yaml);
+    auto result = reload();
+    CHECK(result.exit_code == 0);
+    CHECK(result.out == reloaded(listeners, addresses));
+    return result;
+  }
+
   // What --reload prints on success.
   std::string reloaded(std::size_t listeners, std::size_t addresses) const {
     return fmt::format("reloaded {}: {} listener(s) on {} address(es)\n", config, listeners,
@@ -147,15 +157,13 @@ TEST_CASE("reload: a new listener answers as soon as --reload returns, the old o
   Reloadable server(hello_config(old_port));
   REQUIRE(refused("127.0.0.1", new_port));
 
-  server.rewrite(hello_config(old_port) + fmt::format(R"(  - name: bonjour
+  const auto with_bonjour = hello_config(old_port) + fmt::format(R"(  - name: bonjour
     kind: hello
     listen: ["127.0.0.1:{}"]
     message: "Bonjour le monde"
 )",
-                                                      new_port));
-  const auto result = server.reload();
-  CHECK(result.exit_code == 0);
-  CHECK(result.out == server.reloaded(2, 2));
+                                                                 new_port);
+  const auto result = server.reload_to(with_bonjour, 2, 2);
   CHECK(result.err.empty());
   // No wait for a port: --reload returns 0 only once the new listener accepts.
   CHECK(fetch("127.0.0.1", new_port) == "Bonjour le monde\n");
@@ -200,10 +208,7 @@ TEST_CASE("reload: a removed listener or address refuses at once while its trans
   CHECK(fetch("127.0.0.1", dropped) == "Hello World\n");
   Connection slow = start_slow_transfer(big);
 
-  server.rewrite(config(false));
-  const auto result = server.reload();
-  CHECK(result.exit_code == 0);
-  CHECK(result.out == server.reloaded(1, 1));
+  const auto result = server.reload_to(config(false));
   CHECK(result.err.empty());
   CHECK(refused("127.0.0.1", big));
   CHECK(refused("127.0.0.1", dropped));
@@ -224,10 +229,7 @@ TEST_CASE("reload: a new hello message goes to new connections, an old transfer 
   Reloadable server(hello_config(port, "    write_timeout: 20s\n    message: " + large_message()));
   Connection slow = start_slow_transfer(port);
 
-  server.rewrite(hello_config(port, "    message: \"Hello again\""));
-  const auto result = server.reload();
-  CHECK(result.exit_code == 0);
-  CHECK(result.out == server.reloaded(1, 1));
+  server.reload_to(hello_config(port, "    message: \"Hello again\""));
   CHECK(fetch("127.0.0.1", port) == "Hello again\n");
 
   const auto received = finish_slow_transfer(slow);
@@ -261,10 +263,7 @@ TEST_CASE("reload: a wordfinder answers from the new dictionary, a kept-alive cl
   kept.send(request);
   CHECK(nlohmann::json::parse(read_http_body(kept))["count"] == 4);
 
-  server.rewrite(config(second));
-  const auto result = server.reload();
-  CHECK(result.exit_code == 0);
-  CHECK(result.out == server.reloaded(1, 1));
+  server.reload_to(config(second));
   const auto answer = ask_wordfinder(port, "abder");
   CHECK(answer["possibilities"] == Words{"bared", "debar", "bade", "bear"});
   CHECK(answer["cached"] == false);  // the old listener's cache went with it
@@ -336,10 +335,7 @@ TEST_CASE("reload: an invalid file is refused with every error, and nothing chan
   CHECK(daemon.count_log("listening on") == 1);
   CHECK(daemon.count_log("reloaded ") == 0);
   // And the daemon reloads a good file afterwards.
-  server.rewrite(hello_config(port, "    message: \"Fixed\""));
-  const auto fixed = server.reload();
-  CHECK(fixed.exit_code == 0);
-  CHECK(fixed.out == server.reloaded(1, 1));
+  server.reload_to(hello_config(port, "    message: \"Fixed\""));
   CHECK(fetch("127.0.0.1", port) == "Fixed\n");
 }
 
@@ -549,10 +545,7 @@ TEST_CASE("reload: an unknown request on the control socket is answered and harm
 
   // The daemon still serves, and still reloads on request.
   CHECK(fetch("127.0.0.1", port) == "Hello World\n");
-  server.rewrite(hello_config(port, "    message: \"Still here\""));
-  const auto result = server.reload();
-  CHECK(result.exit_code == 0);
-  CHECK(result.out == server.reloaded(1, 1));
+  server.reload_to(hello_config(port, "    message: \"Still here\""));
   CHECK(fetch("127.0.0.1", port) == "Still here\n");
 }
 
@@ -562,10 +555,7 @@ TEST_CASE("reload: 127.0.0.1:P becoming [::]:P closes the old socket first, then
   Reloadable server(hello_config(port));
   REQUIRE(refused("::1", port));
 
-  server.rewrite(hello_config_on(fmt::format("[::]:{}", port)));
-  const auto result = server.reload();
-  CHECK(result.exit_code == 0);
-  CHECK(result.out == server.reloaded(1, 1));
+  server.reload_to(hello_config_on(fmt::format("[::]:{}", port)));
   CHECK(fetch("::1", port) == "Hello World\n");
   CHECK(fetch("127.0.0.1", port) == "Hello World\n");
   REQUIRE(server.daemon->wait_for_log("reloaded "));
@@ -593,10 +583,7 @@ TEST_CASE("reload: [::]:P v6only beside 0.0.0.0:P becoming dual-stack [::]:P nam
                                 port, port));
   CHECK(fetch("127.0.0.1", port) == "IPv4\n");
 
-  server.rewrite(hello_config_on(fmt::format("[::]:{}", port)));
-  const auto result = server.reload();
-  CHECK(result.exit_code == 0);
-  CHECK(result.out == server.reloaded(1, 1));
+  server.reload_to(hello_config_on(fmt::format("[::]:{}", port)));
   CHECK(fetch("127.0.0.1", port) == "Hello World\n");
   CHECK(fetch("::1", port) == "Hello World\n");
   auto& daemon = *server.daemon;

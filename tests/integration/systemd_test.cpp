@@ -253,8 +253,7 @@ TEST_CASE("a restart through the fd store refuses no connection", "[systemd][fds
   while (served < 20 && failed == 0)
     std::this_thread::yield();
 
-  first->signal(SIGTERM);
-  CHECK(first->wait_exit() == 0);
+  CHECK(first->stop() == 0);
   // As systemd would after a restart: the stored socket, and the same one again as if from a
   // .socket unit too; the duplicate is dropped without a word.
   const auto second =
@@ -271,8 +270,7 @@ TEST_CASE("a restart through the fd store refuses no connection", "[systemd][fds
   CHECK(failed == 0);
   CHECK(second->count_log("sockets passed by systemd: 127.0.0.1:" + std::to_string(port)) == 1);
   CHECK(second->count_log("; closed") == 0);
-  second->signal(SIGTERM);
-  CHECK(second->wait_exit() == 0);
+  CHECK(second->stop() == 0);
 }
 
 TEST_CASE(
@@ -296,8 +294,7 @@ TEST_CASE(
                             " (unknown)") == 1);
   CHECK(fetch("::1", hello_port) == "Hello World\n");
   CHECK(fetch("127.0.0.1", time_port) == current_year());  // bound by netsvcd itself
-  activator.signal(SIGTERM);
-  CHECK(activator.wait_exit() == 0);
+  CHECK(activator.stop() == 0);
 }
 
 TEST_CASE(
@@ -328,6 +325,5 @@ TEST_CASE(
   CHECK(refused("127.0.0.1", stray_port));
   CHECK(refused("127.0.0.1", misnamed_port));
   CHECK(fetch("127.0.0.1", time_port) == current_year());
-  activator.signal(SIGTERM);
-  CHECK(activator.wait_exit() == 0);
+  CHECK(activator.stop() == 0);
 }

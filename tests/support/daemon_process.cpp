@@ -231,6 +231,11 @@ void DaemonProcess::signal(int signal) {
   if (!exit_code_) ::kill(pid_, signal);
 }
 
+std::optional<int> DaemonProcess::stop(std::chrono::milliseconds timeout) {
+  signal(SIGTERM);
+  return wait_exit(timeout);
+}
+
 std::optional<int> DaemonProcess::wait_exit(std::chrono::milliseconds timeout) {
   if (exit_code_) return exit_code_;
   pollfd fd{pidfd_, POLLIN, 0};

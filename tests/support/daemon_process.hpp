@@ -74,6 +74,8 @@ class DaemonProcess {
   void signal(int signal);
   // The exit code (or 128 + signal if killed) once the process has ended, nullopt on timeout.
   std::optional<int> wait_exit(std::chrono::milliseconds timeout = 10s);
+  // SIGTERM, then wait_exit(timeout).
+  std::optional<int> stop(std::chrono::milliseconds timeout = 10s);
   // Descriptors the process has open now (from /proc).
   std::size_t open_files() const;
   // Waits until the process has at most `count` descriptors open; false on timeout.
