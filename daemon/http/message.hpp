@@ -10,9 +10,11 @@
 namespace netsvcd::http {
 
 // What a router needs of a request; views into the session's buffer, valid during the call.
+// The session has already reduced the request-target to its path and query (request_target.hpp).
 struct Request {
   std::string_view method;  // "GET", "HEAD", ...
-  std::string_view target;  // "/lexical?min_length=3"
+  std::string_view path;    // "/lexical": always starts with '/'
+  std::string_view query;   // "min_length=3", empty if none
   std::string_view accept;  // the Accept header, empty if none
 };
 

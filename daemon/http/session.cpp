@@ -5,6 +5,7 @@
 #include <boost/beast/http.hpp>
 #include <ctime>
 
+#include "http/request_target.hpp"
 #include "log.hpp"
 #include "net/lingering_close.hpp"
 #include "version.hpp"
@@ -80,13 +81,24 @@ asio::awaitable<boost::system::error_code> write_response(beast::tcp_stream& str
 }
 
 // The answer to a request the session refuses before any router sees it, or nullopt.
-std::optional<Response> refusal(const bhttp::request_header<>& head, bool has_body) {
+std::optional<Response> refusal(const bhttp::request_header<>& head, bool has_body,
+                                const std::variant<Target, std::string>& target) {
   const bool safe_method = head.method() == bhttp::verb::get || head.method() == bhttp::verb::head;
   if (has_body && safe_method) return error_response(400, "a GET or HEAD request has no body");
+  // Required even with an absolute-form target, whose authority then stands in for it
+  // (RFC 9112 §3.2 and §3.2.2); nginx does the same.
   if (head.version() >= 11 && head.find(bhttp::field::host) == head.end()) {
     return error_response(400, "an HTTP/1.1 request needs a Host header");
   }
+  if (const auto* problem = std::get_if<std::string>(&target)) return error_response(400, *problem);
   return std::nullopt;
+}
+
+// What a router sees of a request the session accepted.
+Request request_of(const bhttp::request_header<>& head,
+                   const std::variant<Target, std::string>& target) {
+  const auto& [path, query] = std::get<Target>(target);
+  return {view(head.method_string()), path, query, view(head[bhttp::field::accept])};
 }
 
 // The router's answer; a router that fails (out of memory, or a bug) gets the client a 500,
@@ -95,8 +107,9 @@ Response route(const Router& router, const Request& request, const services::Con
   try {
     return router.route(request);
   } catch (const std::exception& e) {
-    log_with(info.log_fields(), spdlog::level::err, "{}: {}: {} {}: {}", info.listener, info.peer,
-             request.method, request.target, e.what());
+    log_with(info.log_fields(), spdlog::level::err, "{}: {}: {} {}{}{}: {}", info.listener,
+             info.peer, request.method, request.path, request.query.empty() ? "" : "?",
+             request.query, e.what());
     return error_response(500, "internal error");
   }
 }
@@ -167,16 +180,16 @@ asio::awaitable<void> serve_http(tcp::socket socket, const services::ConnectionI
     }
 
     const auto& head = parser.get();
-    const Request request{view(head.method_string()), view(head.target()),
-                          view(head[bhttp::field::accept])};
+    const auto target = parse_target(view(head.target()));
     // A body we would have to read and throw away: refuse it, and close after the answer.
     const bool has_body = !parser.is_done();
-    auto refused = refusal(head, has_body);
-    Response response = refused ? std::move(*refused) : route(router, request, info);
+    auto refused = refusal(head, has_body, target);
+    Response response =
+        refused ? std::move(*refused) : route(router, request_of(head, target), info);
     const bool keep_alive =
         head.keep_alive() && !has_body && response.status < 500 && !info.stop_notice->notified();
     log_with(info.log_fields(), spdlog::level::debug, "{}: {}: {} {} {}", info.listener, info.peer,
-             request.method, request.target, response.status);
+             view(head.method_string()), view(head.target()), response.status);
     const auto write_ec =
         co_await write_response(stream, response, head.version(),
                                 head.method() == bhttp::verb::head, keep_alive, info.write_timeout);

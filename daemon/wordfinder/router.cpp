@@ -68,17 +68,12 @@ http::Response WordfinderRouter::route(const http::Request& request) const {
     response.headers.emplace_back("Allow", "GET, HEAD");
     return response;
   }
-  const auto question = request.target.find('?');
-  const std::string_view path = request.target.substr(0, question);
-  const std::string_view query =
-      question == std::string_view::npos ? std::string_view() : request.target.substr(question + 1);
-  if (!path.starts_with('/')) return bad_request("the target must be a path starting with /");
-  const std::string_view segment = path.substr(1);
+  const std::string_view segment = request.path.substr(1);
   if (segment.empty()) return {200, "text/plain; charset=utf-8", usage(settings_), {}};
   if (segment.find('/') != std::string_view::npos || segment == "favicon.ico") {
     return http::error_response(404, "not found: the API is GET /<rack>; GET / explains it");
   }
-  return find_words(segment, query);
+  return find_words(segment, request.query);
 }
 
 http::Response WordfinderRouter::find_words(std::string_view segment,

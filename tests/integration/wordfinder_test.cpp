@@ -193,6 +193,53 @@ TEST_CASE("wordfinder requires Host on HTTP/1.1, not on HTTP/1.0", "[wordfinder]
   CHECK(old.read_to_end().starts_with("HTTP/1.0 200 OK\r\n"));
 }
 
+TEST_CASE("wordfinder serves an absolute-form target like its path", "[wordfinder][target]") {
+  Wordfinder server;
+  // curl told to use netsvcd as its HTTP proxy sends the absolute-form, as proxies' clients do:
+  // "GET http://words.invalid/bread?min_length=4 HTTP/1.1". The name is never resolved.
+  const auto proxied = curl({"--proxy", server.url(""), "http://words.invalid/bread?min_length=4"});
+  CHECK(proxied.status == 200);
+  CHECK(json_of(proxied)["possibilities"] == Words{"bared", "beard", "bread", "debar", "bead"});
+  // Raw bytes: the authority replaces Host, whatever Host says; the scheme's case does not
+  // matter; an empty path is "/".
+  Connection raw("127.0.0.1", server.port);
+  std::string pending;
+  raw.send("GET HTTP://127.0.0.1:1/bread HTTP/1.1\r\nHost: elsewhere.invalid:99\r\n\r\n");
+  const auto bread = read_response(raw, pending);
+  CHECK(bread.starts_with("HTTP/1.1 200 OK\r\n"));
+  CHECK(nlohmann::json::parse(bread.substr(bread.find("\r\n\r\n") + 4))["count"] == 9);
+  raw.send(request(fmt::format("http://[::1]:{}", server.port)));
+  const auto usage = read_response(raw, pending);
+  CHECK(usage.starts_with("HTTP/1.1 200 OK\r\n"));
+  CHECK(usage.find("GET /<rack>") != std::string::npos);
+}
+
+TEST_CASE("wordfinder refuses other schemes, the authority-form and the asterisk-form with 400",
+          "[wordfinder][target][errors]") {
+  Wordfinder server;
+  const auto refused_with = [&](std::string_view request_line, const std::string& error) {
+    INFO(request_line);
+    Connection connection("127.0.0.1", server.port);
+    connection.send(fmt::format("{}\r\nHost: test\r\n\r\n", request_line));
+    std::string pending;
+    const auto response = read_response(connection, pending);
+    CHECK(response.starts_with("HTTP/1.1 400 Bad Request\r\n"));
+    CHECK(nlohmann::json::parse(response.substr(response.find("\r\n\r\n") + 4))["error"] == error);
+  };
+  refused_with("GET https://localhost/bread HTTP/1.1",
+               "the absolute-form target \"https://localhost/bread\" has the scheme \"https\"; "
+               "netsvcd serves http here");
+  refused_with("CONNECT localhost:443 HTTP/1.1",
+               "the authority-form target \"localhost:443\" is only for CONNECT through a proxy, "
+               "which netsvcd is not; ask for a path such as /lexical");
+  refused_with("OPTIONS * HTTP/1.1",
+               "the asterisk-form target \"*\" is only for OPTIONS on a whole server; ask for a "
+               "path such as /lexical");
+  refused_with("GET bread HTTP/1.1",
+               "the target \"bread\" is neither a path starting with / nor an absolute http:// "
+               "URL");
+}
+
 TEST_CASE("wordfinder answers HEAD with the GET's headers and no body", "[wordfinder]") {
   Wordfinder server;
   // The usage page, since a rack's answer changes with its "time" and "cached".
