@@ -44,6 +44,36 @@ std::size_t count_lines_with(const std::string& text, std::string_view needle) {
   return count;
 }
 
+// The first directory on the way to `file` that other users cannot enter, or an empty path.
+std::filesystem::path closed_to_others(const std::filesystem::path& file) {
+  for (auto dir = file.parent_path(); !dir.empty(); dir = dir.parent_path()) {
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) != 0 || (st.st_mode & S_IXOTH) == 0) return dir;
+    if (dir == dir.root_path()) break;
+  }
+  return {};
+}
+
+// The child writes this after a failed execve, so that the test shows why it got 127. Only
+// async-signal-safe calls: the child of a threaded process runs it between fork and exec.
+void report_exec_failure(const char* program, int error) {
+  const auto say = [](const char* text) {
+    [[maybe_unused]] const auto written = ::write(STDERR_FILENO, text, std::strlen(text));
+  };
+  char digits[12];
+  int at = sizeof digits;
+  digits[--at] = '\0';
+  do {
+    digits[--at] = static_cast<char>('0' + error % 10);
+    error /= 10;
+  } while (error > 0 && at > 0);
+  say("test harness: cannot execute ");
+  say(program);
+  say(": errno ");
+  say(digits + at);
+  say("\n");
+}
+
 }  // namespace
 
 std::string netsvcd_binary() {
@@ -51,13 +81,14 @@ std::string netsvcd_binary() {
 }
 
 DaemonProcess::DaemonProcess(std::vector<std::string> args, LaunchOptions options) {
+  std::string program = options.program.empty() ? netsvcd_binary() : options.program;
+  if (options.drop_privileges && ::geteuid() == 0) program = copy_for_others(program);
   int out_pipe[2];
   int err_pipe[2];
   if (::pipe2(out_pipe, O_CLOEXEC) != 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0) {
     throw std::runtime_error("pipe2 failed");
   }
-  std::vector<std::string> argv_storage{options.program.empty() ? netsvcd_binary()
-                                                                : options.program};
+  std::vector<std::string> argv_storage{program};
   argv_storage.insert(argv_storage.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (auto& arg : argv_storage)
@@ -144,6 +175,7 @@ DaemonProcess::DaemonProcess(std::vector<std::string> args, LaunchOptions option
       }
     }
     ::execve(argv[0], argv.data(), envp.data());
+    report_exec_failure(argv[0], errno);
     ::_exit(127);
   }
   ::close(out_pipe[1]);
@@ -151,6 +183,21 @@ DaemonProcess::DaemonProcess(std::vector<std::string> args, LaunchOptions option
   pidfd_ = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));
   if (pidfd_ < 0) throw std::runtime_error("pidfd_open failed");
   reader_ = std::thread([this, out = out_pipe[0], err = err_pipe[0]] { read_output(out, err); });
+}
+
+// The checkout may sit where other users cannot go (/root is 0700): the child that drops to
+// nobody runs a copy in a directory of its own under /tmp, which TempDir makes readable by all.
+std::string DaemonProcess::copy_for_others(const std::string& program) {
+  copy_dir_ = std::make_unique<TempDir>();
+  const auto copy = copy_dir_->path() / std::filesystem::path(program).filename();
+  std::filesystem::copy_file(program, copy);
+  std::filesystem::permissions(copy, std::filesystem::perms(0755));
+  if (const auto closed = closed_to_others(copy); !closed.empty()) {
+    throw std::runtime_error("cannot run " + program + " as nobody: " + closed.string() +
+                             " is closed to other users; point TMPDIR at a directory they "
+                             "can enter");
+  }
+  return copy.string();
 }
 
 DaemonProcess::~DaemonProcess() {

@@ -27,6 +27,8 @@ namespace netsvcd::test {
 
 using namespace std::chrono_literals;
 
+class TempDir;
+
 // A listening socket passed to the child as systemd would: at descriptor 3 onwards, with
 // LISTEN_FDS, LISTEN_FDNAMES and LISTEN_PID set.
 struct PassedFd {
@@ -37,7 +39,8 @@ struct PassedFd {
 struct LaunchOptions {
   std::string program{};                   // an absolute path; empty for the netsvcd under test
   std::optional<rlim_t> max_open_files{};  // RLIMIT_NOFILE for the child
-  bool drop_privileges = false;            // when root, run the child as nobody
+  // When root, run the child as nobody, from a copy of the program that nobody can reach.
+  bool drop_privileges = false;
   std::vector<std::string> environment{};  // "NAME=value" entries added to the child's
   std::vector<PassedFd> passed_fds{};
   std::vector<std::string> extra_args{};  // start_netsvcd: after --config and --log-level
@@ -84,10 +87,12 @@ class DaemonProcess {
   bool wait_open_files_at_least(std::size_t count, std::chrono::milliseconds timeout = 10s) const;
 
  private:
+  std::string copy_for_others(const std::string& program);
   void read_output(int out_fd, int err_fd);
   bool wait_open_files(const std::function<bool(std::size_t)>& wanted,
                        std::chrono::milliseconds timeout) const;
 
+  std::unique_ptr<TempDir> copy_dir_;  // the program's copy, when it runs as nobody
   pid_t pid_ = -1;
   int pidfd_ = -1;
   std::optional<int> exit_code_;
@@ -113,7 +118,6 @@ RunResult run_program(std::string program, std::vector<std::string> args,
 // The netsvcd binary under test.
 std::string netsvcd_binary();
 
-class TempDir;
 // Writes `yaml` to netsvcd.yaml in `dir`, starts netsvcd on it with --log-level debug and waits
 // for its "ready" line; throws with everything it logged if it is not ready within 10 s.
 std::unique_ptr<DaemonProcess> start_netsvcd(const TempDir& dir, std::string_view yaml,

@@ -3,8 +3,9 @@
 #
 #   check_units.sh verify   UNIT_DIR NETSVCD_BINARY
 #       systemd-analyze verify on netsvcd.service and netsvcd.socket, with /usr/sbin/netsvcd
-#       replaced by NETSVCD_BINARY (verify wants ExecStart= and ExecReload= to exist). verify
-#       exits 0 on unknown keys and bad values, so anything it prints is a failure.
+#       replaced by a link to NETSVCD_BINARY (verify wants ExecStart= and ExecReload= to exist;
+#       the link keeps a checkout path with spaces out of the command line). verify exits 0 on
+#       unknown keys and bad values, so anything it prints is a failure.
 #   check_units.sh security UNIT_DIR MAX_EXPOSURE_X10
 #       systemd-analyze security --offline=yes on netsvcd.service: fails when the exposure is
 #       above MAX_EXPOSURE_X10 / 10 (15: 1.5), and prints the figure either way.
@@ -24,16 +25,16 @@ case $mode in
 verify)
   binary=$3
   [ -x "$binary" ] || fail "$binary is not an executable"
-  work=$(mktemp -d) || fail "mktemp"
+  work=$(mktemp -d /tmp/netsvcd-units.XXXXXX) || fail "mktemp"
   trap 'rm -rf "$work"' EXIT
+  ln -s "$binary" "$work/netsvcd" || fail "ln -s $binary"
   for unit in netsvcd.service netsvcd.socket; do
     [ -f "$unit_dir/$unit" ] || fail "$unit_dir/$unit is missing"
-    # '|' cannot appear in a path CMake builds in, unlike '#' and ','.
-    sed "s|/usr/sbin/netsvcd|$binary|g" "$unit_dir/$unit" >"$work/$unit" || fail "sed $unit"
+    sed "s|/usr/sbin/netsvcd|$work/netsvcd|g" "$unit_dir/$unit" >"$work/$unit" || fail "sed $unit"
   done
-  grep -q "^ExecStart=$binary " "$work/netsvcd.service" ||
+  grep -q "^ExecStart=$work/netsvcd " "$work/netsvcd.service" ||
     fail "netsvcd.service: no ExecStart=/usr/sbin/netsvcd ... line"
-  grep -q "^ExecReload=$binary " "$work/netsvcd.service" ||
+  grep -q "^ExecReload=$work/netsvcd " "$work/netsvcd.service" ||
     fail "netsvcd.service: no ExecReload=/usr/sbin/netsvcd ... line"
 
   # Run from the copies' folder: verify then finds netsvcd.service for the socket there.
