@@ -10,7 +10,9 @@
 #include "config/duration.hpp"
 #include "config/loader.hpp"
 #include "log.hpp"
+#include "logging.hpp"
 #include "net/socket_source.hpp"
+#include "services/registry.hpp"
 #include "services/service.hpp"
 #include "systemd/listen_fds.hpp"
 #include "version.hpp"
@@ -60,7 +62,7 @@ std::string utc_clock_time() {
 }
 
 asio::awaitable<config::LoadResult> load_config(std::filesystem::path file) {
-  co_return config::load_config_file(file);
+  co_return config::load_config_file(file, services::listener_kinds());
 }
 
 const config::ListenerConfig* find_listener(const config::Config& config, std::string_view name) {
@@ -81,7 +83,7 @@ int Daemon::run() {
   //    while the config loads (which may wait on name resolution) or before any port opens.
 
   // 2. Load and validate the whole config before touching any socket.
-  auto loaded = config::load_config_file(options_.config_file);
+  auto loaded = config::load_config_file(options_.config_file, services::listener_kinds());
   if (!loaded.config) {
     config::log_config_errors(loaded.errors);
     spdlog::error("{}: {} error(s); not starting", options_.config_file.string(),

@@ -1,34 +1,15 @@
-// Logging set-up: spdlog's default logger, writing to the systemd journal with structured fields
-// or to stderr (coloured on a terminal). Call init_logging() once at start-up, before any other
-// thread exists; after that set_log_target() and set_log_level() may be called from any thread,
-// while others log. Logging itself is thread-safe.
+// Log calls, for every part of netsvcd: log_with() adds journal fields (LISTENER, PEER, ...) to
+// a spdlog call, and describe() puts an exception into words. Where the lines go is set up once
+// by main and the daemon (logging.hpp), which nothing else includes. Thread-safe.
 #pragma once
 
 #include <exception>
-#include <optional>
 #include <string>
 #include <string_view>
 
 #include <spdlog/spdlog.h>
 
-#include "log_target.hpp"
-
 namespace netsvcd {
-
-// Sets up the default logger at `level`, its target chosen as LogTarget::automatic says (the
-// config is not read yet).
-void init_logging(spdlog::level::level_enum level);
-void set_log_level(spdlog::level::level_enum level);
-
-// Sends the lines from now on to `target`: the daemon calls it once the config is loaded, and
-// again on each reload. Without the journal's socket (journald not running) the lines stay on
-// the console, since sd_journal_sendv would drop each one silently; `journal` then says so in a
-// warning. Safe from any thread while others log (a line being logged finishes on the target it
-// started on); calls are serialised. Does nothing before init_logging().
-void set_log_target(LogTarget target);
-
-// "trace", "debug", "info", "warning", "error" ► the level; nullopt for anything else.
-std::optional<spdlog::level::level_enum> parse_log_level(std::string_view name);
 
 // Journal fields for one log line, so that `journalctl LISTENER=words` finds it. Empty views are
 // left out. The console shows only the message, which names the same things in words.

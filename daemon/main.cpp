@@ -11,6 +11,8 @@
 #include "control/control_client.hpp"
 #include "daemon.hpp"
 #include "log.hpp"
+#include "logging.hpp"
+#include "services/registry.hpp"
 #include "systemd/journal_sink.hpp"
 #include "version.hpp"
 
@@ -22,7 +24,7 @@ constexpr std::chrono::seconds kReloadTimeout{60};
 
 // --check-config: like `nginx -t`, every error on stderr and the verdict in the exit code.
 int check_config(const std::filesystem::path& file) {
-  const auto loaded = netsvcd::config::load_config_file(file);
+  const auto loaded = netsvcd::config::load_config_file(file, netsvcd::services::listener_kinds());
   if (!loaded.config) {
     for (const auto& error : loaded.errors) {
       std::cerr << netsvcd::config::to_string(error) << '\n';

@@ -10,7 +10,7 @@
 #include <spdlog/common.h>
 
 #include "config/endpoint.hpp"
-#include "log_target.hpp"
+#include "log_settings.hpp"
 
 namespace netsvcd::services {
 class Service;

@@ -10,8 +10,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "config/mapping_reader.hpp"
-#include "log.hpp"
-#include "services/registry.hpp"
+#include "log_settings.hpp"
 
 namespace netsvcd::config {
 namespace {
@@ -93,8 +92,23 @@ void report_clashes(const std::vector<EndpointOrigin>& origins, ConfigErrors& er
 // Listener names seen so far, and the line of each.
 using NameLines = std::vector<std::pair<std::string, int>>;
 
+const ListenerKind* find_kind(ListenerKinds kinds, std::string_view name) {
+  const auto it = std::ranges::find(kinds, name, &ListenerKind::name);
+  return it == kinds.end() ? nullptr : *it;
+}
+
+// "hello, time" for messages.
+std::string kind_names(ListenerKinds kinds) {
+  std::string names;
+  for (const ListenerKind* kind : kinds) {
+    if (!names.empty()) names += ", ";
+    names += kind->name;
+  }
+  return names;
+}
+
 std::optional<ListenerConfig> read_listener(const YAML::Node& node, std::size_t index,
-                                            ConfigErrors& errors,
+                                            ListenerKinds kinds, ConfigErrors& errors,
                                             std::vector<EndpointOrigin>& origins,
                                             NameLines& names) {
   const std::string path = "listeners[" + std::to_string(index) + "]";
@@ -123,14 +137,14 @@ std::optional<ListenerConfig> read_listener(const YAML::Node& node, std::size_t 
                                " characters of a-z, 0-9, '_' and '-')");
     }
   }
-  const services::ServiceKind* kind = nullptr;
+  const ListenerKind* kind = nullptr;
   if (auto kind_name = reader.required_string("kind")) {
-    kind = services::find_service_kind(*kind_name);
+    kind = find_kind(kinds, *kind_name);
     if (kind) {
       listener.kind = *kind_name;
     } else {
-      reader.error("kind", "unknown kind \"" + *kind_name + "\" (expected " +
-                               services::service_kind_names() + ")");
+      reader.error("kind",
+                   "unknown kind \"" + *kind_name + "\" (expected " + kind_names(kinds) + ")");
     }
   }
   listener.v6only = reader.boolean("v6only").value_or(false);
@@ -141,7 +155,7 @@ std::optional<ListenerConfig> read_listener(const YAML::Node& node, std::size_t 
     listener.service = kind->configure(reader);
   } else {
     // Without a kind, a key is unknown only if no kind knows it.
-    for (const services::ServiceKind* any_kind : services::service_kinds()) {
+    for (const ListenerKind* any_kind : kinds) {
       for (const std::string_view key : any_kind->keys)
         reader.allow(key);
     }
@@ -151,7 +165,8 @@ std::optional<ListenerConfig> read_listener(const YAML::Node& node, std::size_t 
   return listener;
 }
 
-std::shared_ptr<const Config> read_config(const YAML::Node& root, ConfigErrors& errors) {
+std::shared_ptr<const Config> read_config(const YAML::Node& root, ListenerKinds kinds,
+                                          ConfigErrors& errors) {
   if (!root.IsMap()) {
     if (root.IsNull()) {
       errors.add_whole_file("the file is empty: expected a mapping with a \"listeners\" list");
@@ -197,7 +212,7 @@ std::shared_ptr<const Config> read_config(const YAML::Node& root, ConfigErrors& 
   } else {
     NameLines names;
     for (std::size_t i = 0; i < listeners.size(); ++i) {
-      auto listener = read_listener(listeners[i], i, errors, origins, names);
+      auto listener = read_listener(listeners[i], i, kinds, errors, origins, names);
       if (listener) config->listeners.push_back(std::move(*listener));
     }
   }
@@ -208,7 +223,7 @@ std::shared_ptr<const Config> read_config(const YAML::Node& root, ConfigErrors& 
 
 }  // namespace
 
-LoadResult parse_config(std::string_view text, const std::string& file_name) {
+LoadResult parse_config(std::string_view text, const std::string& file_name, ListenerKinds kinds) {
   ConfigErrors errors(file_name);
   std::shared_ptr<const Config> config;
   try {
@@ -216,7 +231,7 @@ LoadResult parse_config(std::string_view text, const std::string& file_name) {
     if (documents.size() > 1) {
       errors.add(documents[1].Mark(), "", "more than one YAML document; expected exactly one");
     } else {
-      config = read_config(documents.empty() ? YAML::Node() : documents.front(), errors);
+      config = read_config(documents.empty() ? YAML::Node() : documents.front(), kinds, errors);
     }
   } catch (const YAML::Exception& e) {
     errors.add(e.mark, "", "YAML syntax error: " + e.msg);
@@ -232,7 +247,7 @@ LoadResult parse_config(std::string_view text, const std::string& file_name) {
   return result;
 }
 
-LoadResult load_config_file(const std::filesystem::path& path) {
+LoadResult load_config_file(const std::filesystem::path& path, ListenerKinds kinds) {
   const auto cannot_read = [&](const std::string& why) {
     ConfigErrors errors(path.string());
     errors.add_whole_file("cannot read: " + why);
@@ -245,7 +260,7 @@ LoadResult load_config_file(const std::filesystem::path& path) {
   std::ostringstream text;
   text << file.rdbuf();
   if (file.bad()) return cannot_read(std::strerror(errno));
-  return parse_config(text.str(), path.string());
+  return parse_config(text.str(), path.string(), kinds);
 }
 
 }  // namespace netsvcd::config

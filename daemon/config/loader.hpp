@@ -11,6 +11,7 @@
 
 #include "config/config.hpp"
 #include "config/config_error.hpp"
+#include "config/listener_kind.hpp"
 
 namespace netsvcd::config {
 
@@ -19,10 +20,11 @@ struct LoadResult {
   std::vector<ConfigError> errors;
 };
 
-// Reads and validates the file at `path`; messages name it as the caller wrote it.
-LoadResult load_config_file(const std::filesystem::path& path);
+// Reads and validates the file at `path`, whose listeners may be of the `kinds` given (the
+// daemon passes services::listener_kinds()); messages name the file as the caller wrote it.
+LoadResult load_config_file(const std::filesystem::path& path, ListenerKinds kinds);
 
 // Validates `text` as if it were the contents of a file called `file_name`.
-LoadResult parse_config(std::string_view text, const std::string& file_name);
+LoadResult parse_config(std::string_view text, const std::string& file_name, ListenerKinds kinds);
 
 }  // namespace netsvcd::config

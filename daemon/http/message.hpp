@@ -1,5 +1,6 @@
-// Request and Response: an HTTP exchange as plain values, so that routers are pure functions
-// tested without sockets, and Beast stays inside session.cpp. Plain values, no shared state.
+// Request, Response and Router: an HTTP exchange as plain values, and what answers it, so that
+// routers are pure functions tested without sockets, and Beast stays inside session.cpp. Plain
+// values, no shared state; a Router is immutable and thread-safe.
 #pragma once
 
 #include <string>
@@ -23,6 +24,14 @@ struct Response {
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;  // beyond Date, Server, Content-*
+};
+
+// Answers one request. Implementations are immutable and thread-safe: many connections call
+// route() at once.
+class Router {
+ public:
+  virtual ~Router() = default;
+  virtual Response route(const Request& request) const = 0;
 };
 
 // {"error": message} with `status`: how every error of the HTTP services is answered.

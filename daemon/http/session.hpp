@@ -16,14 +16,6 @@
 
 namespace netsvcd::http {
 
-// Answers one request. Implementations are immutable and thread-safe: many connections call
-// route() at once.
-class Router {
- public:
-  virtual ~Router() = default;
-  virtual Response route(const Request& request) const = 0;
-};
-
 struct SessionLimits {
   // From the first byte of a request to the end of its head.
   std::chrono::milliseconds request_timeout{std::chrono::seconds(10)};

@@ -2,6 +2,7 @@
 #include <memory>
 #include <string>
 
+#include "config/listener_kind.hpp"
 #include "config/mapping_reader.hpp"
 #include "net/send_and_close.hpp"
 #include "services/service.hpp"
@@ -38,6 +39,6 @@ constexpr std::string_view kKeys[] = {"message"};
 
 }  // namespace
 
-extern const ServiceKind kHelloKind{"hello", kKeys, &configure};
+extern const config::ListenerKind kHelloKind{"hello", kKeys, &configure};
 
 }  // namespace netsvcd::services

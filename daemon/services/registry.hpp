@@ -2,20 +2,11 @@
 // safe from any thread.
 #pragma once
 
-#include <span>
-#include <string>
-#include <string_view>
-
-#include "services/service.hpp"
+#include "config/listener_kind.hpp"
 
 namespace netsvcd::services {
 
-std::span<const ServiceKind* const> service_kinds();
-
-// The kind called `name`, or nullptr.
-const ServiceKind* find_service_kind(std::string_view name);
-
-// "hello, time" for messages.
-std::string service_kind_names();
+// Every kind, for the config loader (config::load_config_file).
+config::ListenerKinds listener_kinds();
 
 }  // namespace netsvcd::services

@@ -1,5 +1,5 @@
-// Service: the one interface every listener kind implements, and ServiceKind, how the registry
-// knows a kind: its name and how to read its own keys from a listener's YAML mapping.
+// Service: the one interface every listener kind implements (config::ListenerKind says how a
+// kind reads its keys into one).
 // A Service is immutable once configured and serves many connections at once from any thread;
 // each connection is a coroutine that owns its socket.
 #pragma once
@@ -13,10 +13,6 @@
 #include "asio.hpp"
 #include "log.hpp"
 #include "net/stop_notice.hpp"
-
-namespace netsvcd::config {
-class MappingReader;
-}
 
 namespace netsvcd::services {
 
@@ -43,16 +39,6 @@ class Service {
   // What the start-up line should add about this listener beyond kind and addresses
   // ("dictionary /usr/share/dict/words: 102401 words, ..."); empty for nothing.
   virtual std::string summary() const { return {}; }
-};
-
-struct ServiceKind {
-  std::string_view name;
-  // The keys the kind reads beyond the common ones, so that a listener whose kind is misspelt
-  // still has its other keys checked.
-  std::span<const std::string_view> keys;
-  // Reads the kind's own keys from a listener's mapping and returns the configured service, or
-  // nullptr after reporting every problem through `options`.
-  std::shared_ptr<const Service> (*configure)(config::MappingReader& options);
 };
 
 }  // namespace netsvcd::services

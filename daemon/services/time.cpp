@@ -5,6 +5,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "config/listener_kind.hpp"
 #include "config/mapping_reader.hpp"
 #include "net/send_and_close.hpp"
 #include "services/service.hpp"
@@ -43,6 +44,6 @@ constexpr std::string_view kKeys[] = {"format"};
 
 }  // namespace
 
-extern const ServiceKind kTimeKind{"time", kKeys, &configure};
+extern const config::ListenerKind kTimeKind{"time", kKeys, &configure};
 
 }  // namespace netsvcd::services

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "config/listener_kind.hpp"
 #include "config/mapping_reader.hpp"
 #include "http/session.hpp"
 #include "services/service.hpp"
@@ -87,6 +88,6 @@ constexpr std::string_view kKeys[] = {"dictionary",  "min_length",    "max_lette
 
 }  // namespace
 
-extern const ServiceKind kWordfinderKind{"wordfinder", kKeys, &configure};
+extern const config::ListenerKind kWordfinderKind{"wordfinder", kKeys, &configure};
 
 }  // namespace netsvcd::services

@@ -7,7 +7,7 @@
 #include <cstddef>
 #include <memory>
 
-#include "http/session.hpp"
+#include "http/message.hpp"
 #include "wordfinder/answer_cache.hpp"
 #include "wordfinder/rack.hpp"
 #include "wordfinder/word_index.hpp"

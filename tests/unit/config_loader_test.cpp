@@ -24,6 +24,7 @@
 #include "config/config_error.hpp"
 #include "config/endpoint.hpp"
 #include "config/loader.hpp"
+#include "services/registry.hpp"
 
 #include "support/string_makers.hpp"
 #include "support/temp_dir.hpp"
@@ -39,6 +40,11 @@ using netsvcd::config::parse_config;
 using netsvcd::test::TempDir;
 using Strings = std::vector<std::string>;
 using namespace std::chrono_literals;
+
+// The kinds netsvcd itself registers.
+netsvcd::config::ListenerKinds kinds() {
+  return netsvcd::services::listener_kinds();
+}
 
 const std::string kFile = "netsvcd.yaml";
 
@@ -58,14 +64,14 @@ Strings to_strings(const LoadResult& result) {
 
 // Every error message for `text`; also checks that no config comes with errors.
 Strings errors_of(std::string_view text) {
-  const LoadResult result = parse_config(text, kFile);
+  const LoadResult result = parse_config(text, kFile, kinds());
   CHECK(result.config == nullptr);
   return to_strings(result);
 }
 
 // The config for `text`, which must be valid.
 std::shared_ptr<const Config> config_of(std::string_view text) {
-  const LoadResult result = parse_config(text, kFile);
+  const LoadResult result = parse_config(text, kFile, kinds());
   const Strings errors = to_strings(result);
   INFO("errors: " << Catch::Detail::stringify(errors));
   REQUIRE(errors.empty());
@@ -963,7 +969,7 @@ listeners:
 
 TEST_CASE("config errors: ConfigError fields hold file, line, column, path and message",
           "[config][errors]") {
-  const LoadResult result = parse_config(with_listen("\"[::]:0\""), "conf/x.yaml");
+  const LoadResult result = parse_config(with_listen("\"[::]:0\""), "conf/x.yaml", kinds());
   CHECK(result.config == nullptr);
   REQUIRE(result.errors.size() == 1);
   const auto& error = result.errors[0];
@@ -982,14 +988,14 @@ TEST_CASE("config errors: ConfigError fields hold file, line, column, path and m
 TEST_CASE("config file: a missing file cannot be read", "[config][file]") {
   const TempDir dir;
   const auto path = dir.path() / "missing.yaml";
-  const LoadResult result = netsvcd::config::load_config_file(path);
+  const LoadResult result = netsvcd::config::load_config_file(path, kinds());
   CHECK(result.config == nullptr);
   CHECK(to_strings(result) == Strings{path.string() + ": cannot read: No such file or directory"});
 }
 
 TEST_CASE("config file: a directory cannot be read", "[config][file]") {
   const TempDir dir;
-  const LoadResult result = netsvcd::config::load_config_file(dir.path());
+  const LoadResult result = netsvcd::config::load_config_file(dir.path(), kinds());
   CHECK(result.config == nullptr);
   CHECK(to_strings(result) == Strings{dir.path().string() + ": cannot read: it is a directory"});
 }
@@ -1003,7 +1009,7 @@ listeners:
     kind: hello
     listen: 127.0.0.1:8001
 )"));
-  const LoadResult result = netsvcd::config::load_config_file(path);
+  const LoadResult result = netsvcd::config::load_config_file(path, kinds());
   CHECK(to_strings(result).empty());
   REQUIRE(result.config != nullptr);
   CHECK(result.config->file == path.string());
@@ -1015,7 +1021,7 @@ listeners:
 TEST_CASE("config file: errors in a file name it as given", "[config][file]") {
   const TempDir dir;
   const auto path = dir.write("bad.yaml", with_listen("\"[::]:0\""));
-  const LoadResult result = netsvcd::config::load_config_file(path);
+  const LoadResult result = netsvcd::config::load_config_file(path, kinds());
   CHECK(result.config == nullptr);
   CHECK(
       to_strings(result) ==

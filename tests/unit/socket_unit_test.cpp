@@ -14,6 +14,7 @@
 
 #include "config/endpoint.hpp"
 #include "config/loader.hpp"
+#include "services/registry.hpp"
 
 #include "support/string_makers.hpp"
 
@@ -68,7 +69,8 @@ std::map<std::string, std::vector<std::string>> socket_section(const std::string
 
 TEST_CASE("netsvcd.socket offers exactly the shipped config's listening sockets",
           "[systemd][unit]") {
-  auto loaded = netsvcd::config::load_config_file(kShippedConfig);
+  auto loaded =
+      netsvcd::config::load_config_file(kShippedConfig, netsvcd::services::listener_kinds());
   for (const auto& error : loaded.errors)
     UNSCOPED_INFO(netsvcd::config::to_string(error));
   REQUIRE(loaded.errors.empty());

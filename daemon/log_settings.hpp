@@ -1,10 +1,13 @@
-// LogTarget: where log lines go, as the config's `log_target` names it. A plain value with no
-// state; safe everywhere. Kept apart from log.hpp so that the config can name a target without
-// pulling in spdlog's logger.
+// The two logging settings a config names, as plain values: LogTarget, where log lines go
+// (`log_target`), and the level (`log_level`), with their parsers. No state; safe everywhere.
+// Kept apart from the logging set-up (logging.hpp) so that the config can name them without
+// pulling in the logger.
 #pragma once
 
 #include <optional>
 #include <string_view>
+
+#include <spdlog/common.h>
 
 namespace netsvcd {
 
@@ -21,5 +24,8 @@ inline std::optional<LogTarget> parse_log_target(std::string_view name) {
   if (name == "console") return LogTarget::console;
   return std::nullopt;
 }
+
+// "trace", "debug", "info", "warning", "error" ► the level; nullopt for anything else.
+std::optional<spdlog::level::level_enum> parse_log_level(std::string_view name);
 
 }  // namespace netsvcd
