@@ -9,6 +9,7 @@
 
 #include "config/duration.hpp"
 #include "config/loader.hpp"
+#include "connection/deadlines.hpp"
 #include "log.hpp"
 #include "logging.hpp"
 #include "net/socket_source.hpp"
@@ -24,20 +25,8 @@ using namespace asio::experimental::awaitable_operators;
 
 // How often a stop looks whether the last connection has ended.
 constexpr auto kDrainPoll = std::chrono::milliseconds(20);
-constexpr std::string_view kStillServing =
-    "reload refused; still serving the previous configuration";
 // How often STATUS= is refreshed when the counts have changed.
 constexpr auto kStatusInterval = std::chrono::seconds(1);
-
-asio::awaitable<void> wait_for_drain(const net::ConnectionTracker& tracker,
-                                     std::chrono::milliseconds limit) {
-  asio::steady_timer tick(co_await asio::this_coro::executor);
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (tracker.active() > 0 && std::chrono::steady_clock::now() < deadline) {
-    tick.expires_after(kDrainPoll);
-    co_await tick.async_wait(use_nothrow);
-  }
-}
 
 std::string_view signal_name(int signal) {
   switch (signal) {
@@ -94,10 +83,12 @@ int Daemon::run() {
   set_log_level(options_.log_level.value_or(config_->log_level));
   set_log_target(config_->log_target);
 
-  // 3. Adopt the sockets systemd passed, bind the rest; any failure stops start-up with one line
-  //    naming what failed.
+  // 3. One thread per config's `threads`, each with its own context. Adopt the sockets systemd
+  //    passed, bind the rest; any failure stops start-up with one line naming what failed.
+  pool_.resize(config_->threads);
+  counts_.emplace(pool_.size());
   auto sockets = adopt_passed_sockets(*config_);
-  auto opened = net::ListenerSet::open(pool_.context(), *config_, sockets, tracker_);
+  auto opened = net::ListenerSet::open(pool_, *config_, sockets, *counts_);
   if (auto* error = std::get_if<net::OpenError>(&opened)) {
     log_with({.listener = error->listener}, spdlog::level::err, "{}", error->message);
     return kExitStartFailed;
@@ -136,7 +127,7 @@ int Daemon::run() {
 
   // 4. Serve, and only then tell systemd: READY=1 means every port accepts.
   listeners_->start();
-  pool_.start(config_->threads);
+  pool_.start();
   spdlog::info("netsvcd {} ready: {} listener(s) on {} address(es), {} thread(s)", kVersion,
                listeners_->size(), listeners_->endpoint_count(), config_->threads);
   notifier_.ready(status());
@@ -149,9 +140,9 @@ int Daemon::run() {
 // A socket passed by systemd is adopted by the listener with its address. A socket named for a
 // listener (FileDescriptorName=, or FDNAME= in the fd store) must be one of that listener's.
 net::SocketSource Daemon::adopt_passed_sockets(const config::Config& config) {
-  net::SocketSource sockets(pool_.context());
+  net::SocketSource sockets;
   std::string adopted;
-  for (auto& passed : systemd::take_passed_sockets(pool_.context())) {
+  for (auto& passed : systemd::take_passed_sockets()) {
     const auto* named = find_listener(config, passed.name);
     if (named && std::ranges::find(named->endpoints, passed.endpoint) == named->endpoints.end()) {
       log_with({.listener = named->name}, spdlog::level::warn,
@@ -165,7 +156,7 @@ net::SocketSource Daemon::adopt_passed_sockets(const config::Config& config) {
     if (!named) notifier_.remove_fds(passed.name);
     if (!adopted.empty()) adopted += ", ";
     adopted += config::to_string(passed.endpoint) + " (" + passed.name + ")";
-    sockets.offer(passed.endpoint, std::move(passed.acceptor));
+    sockets.offer(passed.endpoint, std::move(passed.fd));
   }
   if (!adopted.empty()) spdlog::info("sockets passed by systemd: {}", adopted);
   return sockets;
@@ -210,28 +201,40 @@ asio::awaitable<int> Daemon::next_stop_signal() {
   }
 }
 
-// SIGTERM or SIGINT: stop accepting, tell idle connections to close, give connections in flight
-// up to shutdown_timeout, stop the pool. A second stop signal during the wait stops at once.
+// SIGTERM or SIGINT: stop accepting, tell connections waiting between requests to close, give
+// connections in flight up to shutdown_timeout, stop the pool. A second stop signal during the
+// wait stops at once.
 asio::awaitable<void> Daemon::stop(int signal) {
   co_await lock();  // a reload in progress ends first; none starts after
   notifier_.stopping("stopping: " + status());
   co_await listeners_->stop();
   if (control_) co_await control_->close();
-  tracker_.stop_notice().notify();
+  for (std::size_t thread = 0; thread < pool_.size(); ++thread)
+    connection::Deadlines::of(pool_.context(thread)).stop_waiting();
   const auto timeout = config_->shutdown_timeout;
   spdlog::info(
       "received {}: stopping; no longer accepting; waiting up to {} for {} connection(s) in flight",
-      signal_name(signal), config::format_duration(timeout), tracker_.active());
-  const auto drained = co_await (wait_for_drain(tracker_, timeout) || next_stop_signal());
-  if (const auto left = tracker_.active(); left > 0) {
+      signal_name(signal), config::format_duration(timeout), counts_->active());
+  const auto drained = co_await (wait_for_drain(timeout) || next_stop_signal());
+  if (const auto left = counts_->active(); left > 0) {
     spdlog::warn("closing {} connection(s) still open{}", left,
                  drained.index() == 0 ? " after " + config::format_duration(timeout)
                                       : std::string(" on a second signal"));
   }
-  spdlog::info("stopped after serving {} connection(s)", tracker_.served());
+  spdlog::info("stopped after serving {} connection(s)", counts_->served());
   pool_.stop();
 }
 
+asio::awaitable<void> Daemon::wait_for_drain(std::chrono::milliseconds limit) {
+  asio::steady_timer tick(co_await asio::this_coro::executor);
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (counts_->active() > 0 && std::chrono::steady_clock::now() < deadline) {
+    tick.expires_after(kDrainPoll);
+    co_await tick.async_wait(use_nothrow);
+  }
+}
+
+// Lock, RELOADING, load, replace, swap, store fds, READY.
 asio::awaitable<control::ReloadOutcome> Daemon::reload(std::string trigger) {
   co_await lock();
   notifier_.reloading("reloading: " + status());
@@ -248,14 +251,14 @@ asio::awaitable<control::ReloadOutcome> Daemon::reload(std::string trigger) {
         outcome.lines.push_back(config::to_string(error));
       outcome.lines.push_back(options_.config_file.string() + ": " +
                               std::to_string(loaded.errors.size()) + " error(s)");
-      outcome.lines.emplace_back(kStillServing);
+      outcome.lines.emplace_back("reload refused; still serving the previous configuration");
     } else {
-      outcome = co_await apply(loaded.config);
+      outcome = co_await replace(loaded.config);
     }
   } catch (...) {
-    outcome = {
-        false,
-        {"cannot reload: " + describe(std::current_exception()), std::string(kStillServing)}};
+    outcome = {false,
+               {"cannot reload: " + describe(std::current_exception()),
+                "reload refused; still serving the previous configuration"}};
   }
   if (outcome.ok) {
     set_last_reload("last reload ok at " + utc_clock_time());
@@ -268,86 +271,15 @@ asio::awaitable<control::ReloadOutcome> Daemon::reload(std::string trigger) {
   co_return outcome;
 }
 
-// Builds the next listeners beside the running ones, reusing every listening socket whose
-// address is unchanged, and swaps them in; on any failure the running ones stay as they were.
-asio::awaitable<control::ReloadOutcome> Daemon::apply(std::shared_ptr<const config::Config> next) {
-  auto& context = pool_.context();
-  net::SocketSource sockets(context);
-
-  // 1. Bind every new address while the running listeners go on accepting. An address that
-  //    clashes with a running one it replaces ([::]:P for 0.0.0.0:P) waits for step 3.
-  std::vector<std::pair<const config::ListenerConfig*, config::Endpoint>> replacing;
-  for (const auto& listener : next->listeners) {
-    for (const auto& endpoint : listener.endpoints) {
-      if (listeners_->listens_on(endpoint)) continue;
-      const bool clashes = std::ranges::any_of(listeners_->listeners(), [&](const auto& running) {
-        return std::ranges::any_of(running->config().endpoints, [&](const auto& old) {
-          return config::bind_conflict(old, endpoint).has_value();
-        });
-      });
-      if (clashes) {
-        replacing.emplace_back(&listener, endpoint);
-      } else if (auto error = sockets.prepare(endpoint)) {
-        const auto message = "listener " + listener.name + ": cannot listen on " +
-                             config::to_string(endpoint) + ": " + *error;
-        log_with({.listener = listener.name}, spdlog::level::err, "{}", message);
-        co_return control::ReloadOutcome{false, {message, std::string(kStillServing)}};
-      }
-    }
-  }
-
-  // 2. From here on the running listeners stop accepting; their sockets keep listening, so a
-  //    connection arriving meanwhile waits in the backlog.
-  co_await listeners_->release(sockets);
-
-  // 3. A socket whose identity changes on the same port must stop listening before the new one
-  //    binds; it is kept, to listen again if the new one cannot bind.
-  std::vector<config::Endpoint> stopped;
-  for (const auto& [listener, endpoint] : replacing) {
-    for (const auto& old : sockets.untaken()) {
-      if (!config::bind_conflict(old, endpoint) || !sockets.stop_listening(old)) continue;
-      log_with({.listener = listener->name}, spdlog::level::warn,
-               "listener {}: {} replaces {}: connections to port {} may be refused for a moment",
-               listener->name, net::describe_endpoint(endpoint), net::describe_endpoint(old),
-               endpoint.port);
-      stopped.push_back(old);
-    }
-  }
-
-  auto opened = net::ListenerSet::open(context, *next, sockets, tracker_);
-  if (auto* error = std::get_if<net::OpenError>(&opened)) {
-    log_with({.listener = error->listener}, spdlog::level::err, "{}", error->message);
-    control::ReloadOutcome refused{false, {error->message}};
-    // Only a replaced address can fail here: the previous sockets listen again.
-    for (const auto& endpoint : stopped) {
-      if (auto lost = sockets.listen_again(endpoint)) {
-        refused.lines.push_back("cannot listen on " + config::to_string(endpoint) +
-                                " again: " + *lost);
-      }
-    }
-    auto previous = net::ListenerSet::open(context, *config_, sockets, tracker_);
-    if (auto* lost = std::get_if<net::OpenError>(&previous)) {
-      log_with({.listener = lost->listener}, spdlog::level::critical,
-               "cannot go back to the previous configuration: {}; serving nothing", lost->message);
-      refused.lines.push_back("cannot go back to the previous configuration: " + lost->message +
-                              "; serving nothing");
-      swap_in(net::ListenerSet());
-    } else {
-      swap_in(std::move(std::get<net::ListenerSet>(previous)));
-      listeners_->start();
-      refused.lines.emplace_back(kStillServing);
-    }
-    co_return refused;
-  }
-
-  // 4. Swap. Sockets left over belonged to removed listeners: closing them refuses new
-  //    connections there, while connections in flight go on.
-  for (const auto& running : config_->listeners) {
-    if (!find_listener(*next, running.name)) {
-      log_with({.listener = running.name}, spdlog::level::info,
-               "listener {} removed: no longer accepting on {}", running.name,
-               net::describe_endpoints(running));
-    }
+// The listener set gives way to the next config's (net::ListenerSet::replace), which is swapped
+// in, its sockets stored, and started; on refusal the previous config goes on serving.
+asio::awaitable<control::ReloadOutcome> Daemon::replace(
+    std::shared_ptr<const config::Config> next) {
+  auto replacement = co_await listeners_->replace(*config_, *next);
+  swap_in(std::move(replacement.listeners));
+  if (!replacement.refusal.empty()) {
+    listeners_->start();
+    co_return control::ReloadOutcome{false, std::move(replacement.refusal)};
   }
   if (next->threads != config_->threads) {
     spdlog::warn("threads: the change from {} to {} applies at the next restart", config_->threads,
@@ -356,7 +288,6 @@ asio::awaitable<control::ReloadOutcome> Daemon::apply(std::shared_ptr<const conf
   set_log_level(options_.log_level.value_or(next->log_level));
   set_log_target(next->log_target);
   const auto previous = std::exchange(config_, std::move(next));
-  swap_in(std::move(std::get<net::ListenerSet>(opened)));
   store_sockets(previous.get());
   listeners_->start();
   const auto summary =
@@ -393,10 +324,12 @@ void Daemon::store_sockets(const config::Config* previous) {
 }
 
 asio::awaitable<void> Daemon::send_watchdog_pings(std::chrono::microseconds interval) {
-  // Runs on the pool like every connection: if the pool wedges, the pings stop and systemd
-  // restarts the service.
+  // A ping only once every pool thread has run a handler since the last one: if any thread
+  // wedges, the pings stop and systemd restarts the service.
   asio::steady_timer timer(co_await asio::this_coro::executor);
   for (;;) {
+    for (std::size_t thread = 0; thread < pool_.size(); ++thread)
+      co_await asio::post(pool_.context(thread), asio::use_awaitable);
     notifier_.watchdog();
     timer.expires_after(interval);
     co_await timer.async_wait(use_nothrow);
@@ -419,7 +352,8 @@ asio::awaitable<void> Daemon::keep_status_current() {
 std::string Daemon::status() const {
   const std::lock_guard lock(status_mutex_);
   return fmt::format("{} listener(s) on {} address(es); {} connection(s) active, {} served{}",
-                     listener_count_, address_count_, tracker_.active(), tracker_.served(),
+                     listener_count_, address_count_, counts_ ? counts_->active() : 0,
+                     counts_ ? counts_->served() : 0,
                      last_reload_.empty() ? std::string() : "; " + last_reload_);
 }
 

@@ -1,8 +1,9 @@
 // Daemon: netsvcd's lifecycle in order: load the config, adopt or bind every listener's sockets,
 // serve on the pool and tell systemd it is ready; on SIGHUP or a control request reload the
 // config without refusing a connection; on SIGTERM/SIGINT stop accepting, drain and exit.
-// Owned by main(); run() is called once, from the main thread. Reloads and the stop run one at a
-// time on the pool (busy_ serialises them).
+// Owned by main(); run() is called once, from the main thread. Its own work (signals, reloads,
+// the stop, the control socket) runs on the pool's context 0, one reload or stop at a time
+// (busy_ serialises them).
 #pragma once
 
 #include <filesystem>
@@ -16,9 +17,9 @@
 
 #include "asio.hpp"
 #include "config/config.hpp"
+#include "connection/connection_counts.hpp"
 #include "control/control_server.hpp"
 #include "io_pool.hpp"
-#include "net/connection_tracker.hpp"
 #include "net/listener_set.hpp"
 #include "systemd/notifier.hpp"
 
@@ -54,7 +55,8 @@ class Daemon {
   asio::awaitable<void> stop(int signal);
   asio::awaitable<control::ReloadOutcome> reload(
       std::string trigger);  // a coroutine: owns what it logs
-  asio::awaitable<control::ReloadOutcome> apply(std::shared_ptr<const config::Config> next);
+  asio::awaitable<control::ReloadOutcome> replace(std::shared_ptr<const config::Config> next);
+  asio::awaitable<void> wait_for_drain(std::chrono::milliseconds limit);
   void reload_on_signal();
   void store_sockets(const config::Config* previous);
   void swap_in(net::ListenerSet listeners);
@@ -66,8 +68,9 @@ class Daemon {
   asio::awaitable<void> lock();
   void unlock();
 
-  // Must outlive every connection, so it outlives the pool that runs them.
-  net::ConnectionTracker tracker_;
+  // Must outlive every connection, so it outlives the pool that runs them; made once the
+  // config says how many threads there are.
+  std::optional<connection::ConnectionCounts> counts_;
   Options options_;
   systemd::Notifier notifier_;
   IoPool pool_;

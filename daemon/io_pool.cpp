@@ -6,33 +6,42 @@
 
 namespace netsvcd {
 
-IoPool::IoPool() : work_(asio::make_work_guard(context_)) {}
+IoPool::IoPool() {
+  resize(1);
+}
 
 IoPool::~IoPool() {
   stop();
   join();
 }
 
-void IoPool::start(unsigned threads) {
-  threads_.reserve(threads);
-  for (unsigned i = 0; i < threads; ++i)
-    threads_.emplace_back([this] { run_thread(); });
+void IoPool::resize(std::size_t threads) {
+  while (contexts_.size() < std::max<std::size_t>(threads, 1))
+    contexts_.push_back(std::make_unique<Context>());
+}
+
+void IoPool::start() {
+  threads_.reserve(contexts_.size());
+  for (auto& context : contexts_)
+    threads_.emplace_back([this, &context = *context] { run(context); });
 }
 
 void IoPool::stop() {
-  work_.reset();
-  context_.stop();
+  for (auto& context : contexts_) {
+    context->work.reset();
+    context->context.stop();
+  }
 }
 
 void IoPool::join() {
   threads_.clear();
 }
 
-void IoPool::run_thread() {
-  // A handler that throws must not take the thread, and so the pool, down with it.
-  while (!context_.stopped()) {
+void IoPool::run(Context& context) {
+  // A handler that throws must not take the thread, and so its connections, down with it.
+  while (!context.context.stopped()) {
     try {
-      context_.run();
+      context.context.run();
     } catch (...) {
       spdlog::error("unexpected error in the thread pool: {}", describe(std::current_exception()));
     }

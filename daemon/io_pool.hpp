@@ -1,8 +1,12 @@
-// IoPool: the one io_context that serves every listener, and the threads that run it. Owned by
-// the Daemon. context() is safe from any thread; start(), stop() and join() are called by the
-// thread that owns the pool.
+// IoPool: the threads that serve every listener, each running an io_context of its own, so that
+// a connection lives on the thread that accepted it: no strand, lock or hand-over between
+// threads on its way. Context 0 also runs the daemon's own work (signals, reloads, the control
+// socket, the watchdog). Owned by the Daemon: resize() before start(), and start(), stop() and
+// join() from the owning thread; context(i) is safe from any thread once sized.
 #pragma once
 
+#include <cstddef>
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -17,20 +21,29 @@ class IoPool {
   IoPool(const IoPool&) = delete;
   IoPool& operator=(const IoPool&) = delete;
 
-  asio::io_context& context() { return context_; }
+  // Makes it `threads` contexts (at least one). Before start() only.
+  void resize(std::size_t threads);
+  std::size_t size() const { return contexts_.size(); }
+  asio::io_context& context(std::size_t thread = 0) { return contexts_[thread]->context; }
 
-  // Runs the context on `threads` threads.
-  void start(unsigned threads);
-  // Makes every thread return from the context as soon as its current handler ends.
+  // Runs each context on a thread of its own.
+  void start();
+  // Makes every thread return from its context as soon as its current handler ends.
   void stop();
   void join();
 
  private:
-  void run_thread();
+  struct Context {
+    // The hint says one thread runs it: Asio then skips the work of handing handlers between
+    // threads. Handlers may still be posted to it from any thread.
+    asio::io_context context{1};
+    // Keeps run() from returning while the thread is between work items.
+    asio::executor_work_guard<asio::io_context::executor_type> work{context.get_executor()};
+  };
 
-  asio::io_context context_;
-  // Keeps run() from returning while the daemon is between work items.
-  asio::executor_work_guard<asio::io_context::executor_type> work_;
+  void run(Context& context);
+
+  std::vector<std::unique_ptr<Context>> contexts_;
   std::vector<std::jthread> threads_;
 };
 

@@ -101,9 +101,10 @@ FamilyClaim claim_v6(const Endpoint& e) {
 }  // namespace
 
 std::string to_string(const Endpoint& endpoint) {
+  const std::string scheme = endpoint.transport == Transport::udp ? "udp://" : "";
   const std::string port = std::to_string(endpoint.port);
-  if (endpoint.address.is_v6()) return '[' + endpoint.address.to_string() + "]:" + port;
-  return endpoint.address.to_string() + ':' + port;
+  if (endpoint.address.is_v6()) return scheme + '[' + endpoint.address.to_string() + "]:" + port;
+  return scheme + endpoint.address.to_string() + ':' + port;
 }
 
 std::variant<std::vector<Endpoint>, std::string> resolve_listen(std::string_view text,
@@ -170,7 +171,7 @@ std::variant<std::vector<Endpoint>, std::string> resolve_listen(std::string_view
 }
 
 std::optional<std::string> bind_conflict(const Endpoint& a, const Endpoint& b) {
-  if (a.port != b.port) return std::nullopt;
+  if (a.port != b.port || a.transport != b.transport) return std::nullopt;
   const std::string port = std::to_string(a.port);
   if (a.address == b.address) return "the same address and port twice";
   if (claim_v4(a).overlaps(claim_v4(b))) {

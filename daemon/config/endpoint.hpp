@@ -16,23 +16,29 @@
 
 namespace netsvcd::config {
 
-// The identity of a listening socket: address, port and, for IPv6, whether IPv4-mapped
-// connections are refused. Two endpoints are the same socket exactly when they are equal.
+// How a listening socket takes its clients: stream connections (TCP) or datagrams (UDP). A
+// TCP and a UDP socket of the same address and port are two sockets that never clash.
+enum class Transport { tcp, udp };
+
+// The identity of a listening socket: address, port, transport and, for IPv6, whether
+// IPv4-mapped clients are refused. Two endpoints are the same socket exactly when they are equal.
 struct Endpoint {
   boost::asio::ip::address address;
   std::uint16_t port = 0;
   // IPV6_V6ONLY. Only a wildcard [::] can take IPv4, so it is false for IPv4 endpoints and true
   // for every specific IPv6 address.
   bool v6only = false;
+  Transport transport = Transport::tcp;
 
   bool dual_stack() const { return address.is_v6() && address.is_unspecified() && !v6only; }
   bool operator==(const Endpoint&) const = default;
   friend bool operator<(const Endpoint& a, const Endpoint& b) {
-    return std::tie(a.address, a.port, a.v6only) < std::tie(b.address, b.port, b.v6only);
+    return std::tie(a.address, a.port, a.v6only, a.transport) <
+           std::tie(b.address, b.port, b.v6only, b.transport);
   }
 };
 
-// "[::]:8080", "127.0.0.1:8013", "[::1]:8013".
+// "[::]:8080", "127.0.0.1:8013", "[::1]:8013"; a UDP one as "udp://127.0.0.1:8013".
 std::string to_string(const Endpoint& endpoint);
 
 // Every endpoint that the listen entry `text` stands for, or a message saying what is wrong with

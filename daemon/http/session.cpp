@@ -5,9 +5,10 @@
 #include <boost/beast/http.hpp>
 #include <ctime>
 
+#include "connection/deadlines.hpp"
+#include "connection/lingering_close.hpp"
 #include "http/request_target.hpp"
 #include "log.hpp"
-#include "net/lingering_close.hpp"
 #include "version.hpp"
 
 namespace netsvcd::http {
@@ -103,13 +104,14 @@ Request request_of(const bhttp::request_header<>& head,
 
 // The router's answer; a router that fails (out of memory, or a bug) gets the client a 500,
 // not a dropped connection.
-Response route(const Router& router, const Request& request, const services::ConnectionInfo& info) {
+Response route(const Router& router, const Request& request,
+               const connection::StreamConnection& connection) {
   try {
     return router.route(request);
   } catch (const std::exception& e) {
-    log_with(info.log_fields(), spdlog::level::err, "{}: {}: {} {}{}{}: {}", info.listener,
-             info.peer, request.method, request.path, request.query.empty() ? "" : "?",
-             request.query, e.what());
+    connection::log_connection(connection, spdlog::level::err, "{} {}{}{}: {}", request.method,
+                               request.path, request.query.empty() ? "" : "?", request.query,
+                               e.what());
     return error_response(500, "internal error");
   }
 }
@@ -125,30 +127,32 @@ asio::awaitable<ReadResult> read_first_bytes(beast::tcp_stream& stream, beast::f
   co_return co_await stream.async_read_some(buffer.prepare(4096), use_nothrow);
 }
 
-// The next request's first bytes on a kept-alive connection. A stop cancels this wait at once,
-// from the session's own strand: the client has had every answer it asked for.
+// The next request's first bytes on a kept-alive connection. A stop cancels this wait at once:
+// the client has had every answer it asked for.
 asio::awaitable<ReadResult> read_next_bytes(beast::tcp_stream& stream, beast::flat_buffer& buffer,
                                             const SessionLimits& limits,
-                                            const services::ConnectionInfo& info) {
-  // The token tells a late notice that the wait is over. Subscribed before looking, so no stop
-  // slips between.
-  const auto waiting = std::make_shared<bool>(true);
-  const auto subscription = info.stop_notice->subscribe(
-      [executor = stream.get_executor(), token = std::weak_ptr(waiting), &stream] {
-        asio::post(executor, [token, &stream] {
-          if (token.lock()) stream.cancel();
-        });
-      });
-  if (info.stop_notice->notified()) co_return ReadResult{asio::error::operation_aborted, 0};
+                                            connection::Deadlines::Entry& stop) {
+  stop.waiting(limits.idle_timeout);
+  if (stop.expired() != connection::Deadlines::Expiry::none) {
+    co_return ReadResult{asio::error::operation_aborted, 0};
+  }
   stream.expires_after(limits.idle_timeout);
-  co_return co_await stream.async_read_some(buffer.prepare(4096), use_nothrow);
+  const auto read = co_await stream.async_read_some(buffer.prepare(4096), use_nothrow);
+  stop.working(std::chrono::hours(24));  // the stream's own timers bound the rest
+  co_return read;
+}
+
+void cancel_stream(void* stream) {
+  static_cast<beast::tcp_stream*>(stream)->cancel();
 }
 
 }  // namespace
 
-asio::awaitable<void> serve_http(tcp::socket socket, const services::ConnectionInfo& info,
+asio::awaitable<void> serve_http(connection::StreamConnection connection,
                                  const SessionLimits& limits, const Router& router) {
-  beast::tcp_stream stream(std::move(socket));
+  beast::tcp_stream stream(connection.take_socket());
+  connection::Deadlines::Entry stop(*connection.context, &cancel_stream, &stream);
+  const auto write_timeout = connection.listener->write_timeout;
   beast::flat_buffer buffer;
   for (bool first = true;; first = false) {
     // Idle until the first byte of the next request; then the whole head has request_timeout.
@@ -159,7 +163,7 @@ asio::awaitable<void> serve_http(tcp::socket socket, const services::ConnectionI
       if (first) {
         read = co_await read_first_bytes(stream, buffer, limits);
       } else {
-        read = co_await read_next_bytes(stream, buffer, limits, info);
+        read = co_await read_next_bytes(stream, buffer, limits, stop);
       }
       const auto [ec, bytes] = read;
       if (ec) break;  // closed, reset, idle too long, or stopping: nothing to answer
@@ -171,10 +175,10 @@ asio::awaitable<void> serve_http(tcp::socket socket, const services::ConnectionI
     const auto [read_ec, read_bytes] =
         co_await bhttp::async_read_header(stream, buffer, parser, use_nothrow);
     if (read_ec) {
-      log_with(info.log_fields(), spdlog::level::debug, "{}: {}: request not read: {}",
-               info.listener, info.peer, read_ec.message());
+      connection::log_connection(connection, spdlog::level::debug, "request not read: {}",
+                                 read_ec.message());
       if (auto answer = answer_to_read_error(read_ec, parser, buffer, limits.max_header_bytes)) {
-        co_await write_response(stream, *answer, 11, false, false, info.write_timeout);
+        co_await write_response(stream, *answer, 11, false, false, write_timeout);
       }
       break;
     }
@@ -185,24 +189,24 @@ asio::awaitable<void> serve_http(tcp::socket socket, const services::ConnectionI
     const bool has_body = !parser.is_done();
     auto refused = refusal(head, has_body, target);
     Response response =
-        refused ? std::move(*refused) : route(router, request_of(head, target), info);
-    const bool keep_alive =
-        head.keep_alive() && !has_body && response.status < 500 && !info.stop_notice->notified();
-    log_with(info.log_fields(), spdlog::level::debug, "{}: {}: {} {} {}", info.listener, info.peer,
-             view(head.method_string()), view(head.target()), response.status);
+        refused ? std::move(*refused) : route(router, request_of(head, target), connection);
+    const bool keep_alive = head.keep_alive() && !has_body && response.status < 500 &&
+                            !connection::Deadlines::of(*connection.context).stopping();
+    connection::log_connection(connection, spdlog::level::debug, "{} {} {}",
+                               view(head.method_string()), view(head.target()), response.status);
     const auto write_ec =
         co_await write_response(stream, response, head.version(),
-                                head.method() == bhttp::verb::head, keep_alive, info.write_timeout);
+                                head.method() == bhttp::verb::head, keep_alive, write_timeout);
     if (write_ec) {
-      log_with(info.log_fields(), spdlog::level::debug, "{}: {}: answer not written: {}",
-               info.listener, info.peer, write_ec.message());
+      connection::log_connection(connection, spdlog::level::debug, "answer not written: {}",
+                                 write_ec.message());
       co_return;
     }
     if (!keep_alive) break;
   }
   if (stream.socket().is_open()) {
     stream.expires_never();
-    co_await net::lingering_close(stream.socket());
+    co_await connection::lingering_close(stream.socket(), stop);
   }
 }
 

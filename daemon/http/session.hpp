@@ -4,15 +4,15 @@
 // head is disconnected without an answer. Each request is handed to a Router. On a stop, a
 // connection idle between requests closes at once; one still to send its first request is
 // waited for, since its client was accepted and may have sent it already.
-// A free coroutine on the connection's strand; the router must be callable from any thread.
+// A free coroutine on the connection's context; the router must be callable from any thread.
 #pragma once
 
 #include <chrono>
 #include <cstddef>
 
 #include "asio.hpp"
+#include "connection/stream_connection.hpp"
 #include "http/message.hpp"
-#include "services/service.hpp"
 
 namespace netsvcd::http {
 
@@ -25,7 +25,7 @@ struct SessionLimits {
   std::size_t max_header_bytes = 8 * 1024;
 };
 
-asio::awaitable<void> serve_http(tcp::socket socket, const services::ConnectionInfo& info,
+asio::awaitable<void> serve_http(connection::StreamConnection connection,
                                  const SessionLimits& limits, const Router& router);
 
 }  // namespace netsvcd::http

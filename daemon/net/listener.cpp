@@ -1,163 +1,182 @@
 #include "net/listener.hpp"
 
+#include <fcntl.h>
+#include <sys/socket.h>
+
 #include <cerrno>
+#include <cstring>
 
 #include <spdlog/spdlog.h>
 
+#include "connection/peer.hpp"
 #include "log.hpp"
-#include "net/log_throttle.hpp"
-#include "net/socket_source.hpp"
-#include "services/service.hpp"
 
 namespace netsvcd::net {
 namespace {
 
 // Out of descriptors or kernel memory, accept fails at once until something closes: waiting a
-// little instead of retrying keeps the loop from spinning, and the kernel keeps the pending
+// little instead of retrying keeps the loops from spinning, and the kernel keeps the pending
 // connections in the backlog meanwhile. Other failures get the same pause.
 constexpr auto kPause = std::chrono::milliseconds(100);
 constexpr auto kReportInterval = std::chrono::seconds(5);
+// Connections one wake-up accepts before the loop lets the thread's other work run (nginx's
+// multi_accept, bounded).
+constexpr int kAcceptBatch = 64;
 
-bool is_resource_exhaustion(const boost::system::error_code& ec) {
-  const int value = ec.value();
-  return ec.category() == boost::system::system_category() &&
-         (value == EMFILE || value == ENFILE || value == ENOBUFS || value == ENOMEM);
+bool is_resource_exhaustion(int error) {
+  return error == EMFILE || error == ENFILE || error == ENOBUFS || error == ENOMEM;
 }
 
-// A completion handler for co_spawn that logs what escaped a coroutine, prefixed by `context`;
-// the exception stops there and touches nothing else.
-auto log_failure(std::string context) {
-  return [context = std::move(context)](const std::exception_ptr& error) {
-    if (error) spdlog::error("{}: {}", context, describe(error));
-  };
-}
-
-asio::awaitable<void> serve_connection(std::shared_ptr<const services::Service> service,
-                                       tcp::socket socket, services::ConnectionInfo info,
-                                       ConnectionTracker::Guard /*held until the end*/) {
-  const auto started = std::chrono::steady_clock::now();
-  log_with(info.log_fields(), spdlog::level::debug, "{}: connection from {}", info.listener,
-           info.peer);
-  co_await service->serve(std::move(socket), info);
-  const std::chrono::duration<double, std::milli> took = std::chrono::steady_clock::now() - started;
-  log_with(info.log_fields(), spdlog::level::debug, "{}: {} closed after {:.1f} ms", info.listener,
-           info.peer, took.count());
+// Failures that concern one connection that is gone already, not the socket.
+bool is_lost_connection(int error) {
+  return error == ECONNABORTED || error == EINTR || error == EPROTO || error == EPERM;
 }
 
 }  // namespace
 
-Listener::Listener(asio::io_context& context, config::ListenerConfig config,
-                   std::vector<ListeningSocket> sockets, ConnectionTracker& tracker)
-    : context_(context),
+Listener::Listener(IoPool& pool, config::ListenerConfig config,
+                   std::vector<ListeningSocket> sockets, connection::ConnectionCounts& counts)
+    : pool_(pool),
       config_(std::move(config)),
-      strand_(asio::make_strand(context)),
-      sockets_(std::move(sockets)),
-      tracker_(tracker) {}
+      pipeline_(
+          std::make_shared<const connection::ListenerInfo>(config_.name, config_.write_timeout),
+          config_.service, counts),
+      waiting_(pool.size()) {
+  for (auto& row : waiting_)
+    row.resize(sockets.size());
+  for (auto& socket : sockets)
+    sockets_.push_back(std::make_unique<Socket>(std::move(socket), kReportInterval));
+}
 
 void Listener::start() {
-  asio::dispatch(strand_, [self = shared_from_this()] {
-    for (auto& socket : self->sockets_) {
-      asio::co_spawn(self->strand_, self->accept_loop(socket.acceptor, socket.endpoint),
-                     log_failure(self->config_.name + ": accept loop failed"));
+  for (std::size_t thread = 0; thread < pool_.size(); ++thread) {
+    for (std::size_t socket = 0; socket < sockets_.size(); ++socket) {
+      // Each thread waits on a descriptor of its own for the one socket, in its own epoll.
+      UniqueFd waiting_fd(::fcntl(sockets_[socket]->listening.fd.get(), F_DUPFD_CLOEXEC, 0));
+      if (!waiting_fd) {
+        log_with({.listener = config_.name}, spdlog::level::err,
+                 "{}: cannot accept on {} on pool thread {}: {}", config_.name,
+                 config::to_string(sockets_[socket]->listening.endpoint), thread,
+                 std::strerror(errno));
+        continue;
+      }
+      waiting_[thread][socket] = std::make_unique<asio::posix::stream_descriptor>(
+          pool_.context(thread), waiting_fd.release());
+      asio::co_spawn(pool_.context(thread), accept_loop(thread, socket),
+                     [name = config_.name](const std::exception_ptr& error) {
+                       if (error) {
+                         log_with({.listener = name}, spdlog::level::err,
+                                  "{}: accept loop failed: {}", name, describe(error));
+                       }
+                     });
     }
-  });
+  }
+}
+
+asio::awaitable<void> Listener::accept_loop(std::size_t thread, std::size_t socket_index) {
+  // Keeps this listener, and so its sockets, alive for as long as the loop runs.
+  const auto self = shared_from_this();
+  auto& context = pool_.context(thread);
+  Socket& socket = *sockets_[socket_index];
+  asio::posix::stream_descriptor& waiting = *waiting_[thread][socket_index];
+  asio::steady_timer pause(context);
+  while (!stopped_) {
+    if (!accept_batch(socket, waiting.native_handle(), thread)) {
+      // A full batch: more may be waiting. Let the thread's other work run first.
+      co_await asio::post(context, use_nothrow);
+      continue;
+    }
+    const auto paused_until = std::chrono::steady_clock::time_point(
+        std::chrono::steady_clock::duration(socket.paused_until.load(std::memory_order_relaxed)));
+    if (paused_until > std::chrono::steady_clock::now()) {
+      pause.expires_at(paused_until);
+      co_await pause.async_wait(use_nothrow);
+      continue;
+    }
+    co_await waiting.async_wait(asio::posix::descriptor_base::wait_read, use_nothrow);
+  }
+}
+
+bool Listener::accept_batch(Socket& socket, int fd, std::size_t thread) {
+  auto& context = pool_.context(thread);
+  for (int accepted = 0; accepted < kAcceptBatch; ++accepted) {
+    sockaddr_storage peer{};
+    socklen_t peer_length = sizeof peer;
+    UniqueFd client(::accept4(fd, reinterpret_cast<sockaddr*>(&peer), &peer_length,
+                              SOCK_NONBLOCK | SOCK_CLOEXEC));
+    if (client) {
+      pipeline_.accepted(std::move(client), connection::Peer::from(peer), thread, context);
+      continue;
+    }
+    const int error = errno;
+    if (error == EAGAIN || error == EWOULDBLOCK) return true;
+    if (is_lost_connection(error)) continue;  // the client gave up in the backlog
+    if (!stopped_) report_failure(socket, error);
+    return true;
+  }
+  return false;
+}
+
+void Listener::report_failure(Socket& socket, int error) {
+  const auto now = std::chrono::steady_clock::now();
+  auto until = socket.paused_until.load(std::memory_order_relaxed);
+  const auto next = (now + kPause).time_since_epoch().count();
+  // The loop that starts the pause reports it; the others only wait for its end.
+  if (until >= now.time_since_epoch().count() ||
+      !socket.paused_until.compare_exchange_strong(until, next, std::memory_order_relaxed)) {
+    return;
+  }
+  const std::string endpoint = config::to_string(socket.listening.endpoint);
+  {
+    const std::lock_guard lock(socket.report_mutex);
+    if (const auto suppressed = socket.report.admit(now)) {
+      log_with({.listener = config_.name},
+               is_resource_exhaustion(error) ? spdlog::level::warn : spdlog::level::err,
+               "{}: accept on {} failed: {}; pausing this socket {} ms at a time{}", config_.name,
+               endpoint, std::strerror(error), kPause.count(),
+               *suppressed ? fmt::format(" ({} more since the last report)", *suppressed)
+                           : std::string());
+    }
+  }
+  log_with({.listener = config_.name}, spdlog::level::debug, "{}: accept on {} paused: {}",
+           config_.name, endpoint, std::strerror(error));
 }
 
 asio::awaitable<void> Listener::stop() {
-  // The sockets belong to the strand: close them there, and come back once they are closed.
-  // (A member coroutine, not a capturing lambda: g++ 12 destroys a lambda temporary in a
-  // co_await expression twice.)
-  co_await asio::co_spawn(strand_, close_sockets(), asio::use_awaitable);
+  co_await stop_loops();
+  for (auto& socket : sockets_)
+    socket->listening.fd.reset();
 }
 
 asio::awaitable<std::vector<ListeningSocket>> Listener::release_sockets() {
-  co_return co_await asio::co_spawn(strand_, release_on_strand(), asio::use_awaitable);
-}
-
-asio::awaitable<std::vector<ListeningSocket>> Listener::release_on_strand() {
-  stopped_ = true;
+  co_await stop_loops();
   std::vector<ListeningSocket> released;
-  for (auto& socket : sockets_) {
-    // release() cancels the pending accept and leaves the socket open and listening; the accept
-    // loop sees stopped_ and ends.
-    boost::system::error_code ec;
-    const int fd = socket.acceptor.release(ec);
-    if (ec) {
-      log_with({.listener = config_.name}, spdlog::level::err,
-               "{}: cannot hand over the socket on {}: {}", config_.name,
-               config::to_string(socket.endpoint), ec.message());
-      continue;
-    }
-    released.push_back({socket.endpoint, adopt_listening_socket(context_, socket.endpoint, fd)});
-  }
+  for (auto& socket : sockets_)
+    released.push_back(std::move(socket->listening));
   co_return released;
 }
 
-std::vector<int> Listener::native_handles() {
-  std::vector<int> fds;
-  for (auto& socket : sockets_)
-    fds.push_back(socket.acceptor.native_handle());
-  return fds;
+asio::awaitable<void> Listener::stop_loops() {
+  stopped_ = true;
+  // Each thread closes what its own loops wait on; a loop that accepts at that moment serves
+  // what it accepted before it sees the stop.
+  for (std::size_t thread = 0; thread < pool_.size(); ++thread)
+    co_await asio::co_spawn(pool_.context(thread), stop_loops_on(thread), asio::use_awaitable);
 }
 
-asio::awaitable<void> Listener::close_sockets() {
-  stopped_ = true;
-  for (auto& socket : sockets_) {
+asio::awaitable<void> Listener::stop_loops_on(std::size_t thread) {
+  for (auto& waiting : waiting_[thread]) {
     boost::system::error_code ignored;
-    socket.acceptor.close(ignored);
+    if (waiting) waiting->close(ignored);
   }
   co_return;
 }
 
-asio::awaitable<void> Listener::accept_loop(tcp::acceptor& acceptor, config::Endpoint endpoint) {
-  // Keeps this listener, and so `acceptor`, alive for as long as the loop runs.
-  const auto self = shared_from_this();
-  LogThrottle failure_report(kReportInterval);
-  asio::steady_timer pause(strand_);
-  while (!stopped_) {
-    auto [ec, socket] = co_await acceptor.async_accept(
-        asio::any_io_executor(asio::make_strand(context_)), use_nothrow);
-    // Served even when the listener stopped meanwhile: the client's connection was accepted.
-    if (!ec) {
-      try {
-        serve(std::move(socket));
-      } catch (...) {
-        // Out of memory, most likely: lose this connection, never the listener.
-        log_with({.listener = config_.name}, spdlog::level::err,
-                 "{}: cannot serve a connection: {}", config_.name,
-                 describe(std::current_exception()));
-      }
-      continue;
-    }
-    if (stopped_) break;
-    if (ec == asio::error::connection_aborted) continue;  // the client gave up in the backlog
-    if (const auto suppressed = failure_report.admit()) {
-      log_with({.listener = config_.name},
-               is_resource_exhaustion(ec) ? spdlog::level::warn : spdlog::level::err,
-               "{}: accept on {} failed: {}; pausing this socket {} ms at a time{}", config_.name,
-               config::to_string(endpoint), ec.message(), kPause.count(),
-               *suppressed ? fmt::format(" ({} more since the last report)", *suppressed)
-                           : std::string());
-    }
-    log_with({.listener = config_.name}, spdlog::level::debug, "{}: accept on {} paused: {}",
-             config_.name, config::to_string(endpoint), ec.message());
-    pause.expires_after(kPause);
-    co_await pause.async_wait(use_nothrow);
-  }
-}
-
-void Listener::serve(tcp::socket socket) {
-  boost::system::error_code ec;
-  const auto peer = socket.remote_endpoint(ec);
-  if (ec) return;  // reset before we got to it: nothing to serve
-  services::ConnectionInfo info{config_.name, config::to_string({peer.address(), peer.port()}),
-                                config_.write_timeout, &tracker_.stop_notice()};
-  const auto executor = socket.get_executor();
-  auto context = info.listener + ": " + info.peer;
-  asio::co_spawn(
-      executor,
-      serve_connection(config_.service, std::move(socket), std::move(info), tracker_.track()),
-      log_failure(std::move(context)));
+std::vector<int> Listener::native_handles() const {
+  std::vector<int> fds;
+  for (const auto& socket : sockets_)
+    fds.push_back(socket->listening.fd.get());
+  return fds;
 }
 
 }  // namespace netsvcd::net

@@ -6,6 +6,18 @@
 #include "services/service.hpp"
 
 namespace netsvcd::net {
+namespace {
+
+constexpr std::string_view kStillServing =
+    "reload refused; still serving the previous configuration";
+
+const config::ListenerConfig* find_listener(const config::Config& config, std::string_view name) {
+  for (const auto& listener : config.listeners)
+    if (listener.name == name) return &listener;
+  return nullptr;
+}
+
+}  // namespace
 
 std::string describe_endpoint(const config::Endpoint& endpoint) {
   std::string out = config::to_string(endpoint);
@@ -24,10 +36,9 @@ std::string describe_endpoints(const config::ListenerConfig& listener) {
   return out;
 }
 
-std::variant<ListenerSet, OpenError> ListenerSet::open(asio::io_context& context,
-                                                       const config::Config& config,
+std::variant<ListenerSet, OpenError> ListenerSet::open(IoPool& pool, const config::Config& config,
                                                        SocketSource& sockets,
-                                                       ConnectionTracker& tracker) {
+                                                       connection::ConnectionCounts& counts) {
   std::vector<ListeningSocket> taken;
   std::optional<OpenError> error;
   for (const auto& listener : config.listeners) {
@@ -38,30 +49,108 @@ std::variant<ListenerSet, OpenError> ListenerSet::open(asio::io_context& context
                                              config::to_string(endpoint) + ": " + *message};
         break;
       }
-      taken.push_back({endpoint, std::move(std::get<tcp::acceptor>(socket))});
+      taken.push_back({endpoint, std::move(std::get<UniqueFd>(socket))});
     }
     if (error) break;
   }
   if (error) {
     // A refused reload goes back to the sockets it came from.
     for (auto& socket : taken)
-      sockets.offer(socket.endpoint, std::move(socket.acceptor));
+      sockets.offer(socket.endpoint, std::move(socket.fd));
     return *error;
   }
 
-  ListenerSet set;
+  ListenerSet set(pool, counts);
   auto next = taken.begin();
   for (const auto& listener : config.listeners) {
     std::vector<ListeningSocket> own;
     for (std::size_t i = 0; i < listener.endpoints.size(); ++i)
       own.push_back(std::move(*next++));
-    set.listeners_.push_back(
-        std::make_shared<Listener>(context, listener, std::move(own), tracker));
+    set.listeners_.push_back(std::make_shared<Listener>(pool, listener, std::move(own), counts));
   }
   return set;
 }
 
+asio::awaitable<Replacement> ListenerSet::replace(const config::Config& current,
+                                                  const config::Config& next) {
+  SocketSource sockets;
+
+  // 1. Bind every new address while the running listeners go on accepting. An address that
+  //    clashes with a running one it replaces ([::]:P for 0.0.0.0:P) waits for step 3.
+  std::vector<std::pair<const config::ListenerConfig*, config::Endpoint>> replacing;
+  for (const auto& listener : next.listeners) {
+    for (const auto& endpoint : listener.endpoints) {
+      if (listens_on(endpoint)) continue;
+      const bool clashes = std::ranges::any_of(listeners_, [&](const auto& running) {
+        return std::ranges::any_of(running->config().endpoints, [&](const auto& old) {
+          return config::bind_conflict(old, endpoint).has_value();
+        });
+      });
+      if (clashes) {
+        replacing.emplace_back(&listener, endpoint);
+      } else if (auto error = sockets.prepare(endpoint)) {
+        const auto message = "listener " + listener.name + ": cannot listen on " +
+                             config::to_string(endpoint) + ": " + *error;
+        log_with({.listener = listener.name}, spdlog::level::err, "{}", message);
+        co_return Replacement{std::move(*this), {message, std::string(kStillServing)}};
+      }
+    }
+  }
+
+  // 2. From here on the running listeners stop accepting; their sockets keep listening, so a
+  //    connection arriving meanwhile waits in the backlog.
+  co_await release(sockets);
+
+  // 3. A socket whose identity changes on the same port must stop listening before the new one
+  //    binds; it is kept, to listen again if the new one cannot bind.
+  std::vector<config::Endpoint> stopped;
+  for (const auto& [listener, endpoint] : replacing) {
+    for (const auto& old : sockets.untaken()) {
+      if (!config::bind_conflict(old, endpoint) || !sockets.stop_listening(old)) continue;
+      log_with({.listener = listener->name}, spdlog::level::warn,
+               "listener {}: {} replaces {}: connections to port {} may be refused for a moment",
+               listener->name, describe_endpoint(endpoint), describe_endpoint(old), endpoint.port);
+      stopped.push_back(old);
+    }
+  }
+
+  // 4. The next set, on the sockets handed over and those bound in step 1.
+  auto opened = open(*pool_, next, sockets, *counts_);
+  if (auto* error = std::get_if<OpenError>(&opened)) {
+    log_with({.listener = error->listener}, spdlog::level::err, "{}", error->message);
+    std::vector<std::string> refusal{error->message};
+    // Only a replaced address can fail here: the previous sockets listen again.
+    for (const auto& endpoint : stopped) {
+      if (auto lost = sockets.listen_again(endpoint)) {
+        refusal.push_back("cannot listen on " + config::to_string(endpoint) + " again: " + *lost);
+      }
+    }
+    auto previous = open(*pool_, current, sockets, *counts_);
+    if (auto* lost = std::get_if<OpenError>(&previous)) {
+      log_with({.listener = lost->listener}, spdlog::level::critical,
+               "cannot go back to the previous configuration: {}; serving nothing", lost->message);
+      refusal.push_back("cannot go back to the previous configuration: " + lost->message +
+                        "; serving nothing");
+      co_return Replacement{ListenerSet(*pool_, *counts_), std::move(refusal)};
+    }
+    refusal.emplace_back(kStillServing);
+    co_return Replacement{std::move(std::get<ListenerSet>(previous)), std::move(refusal)};
+  }
+
+  // Sockets left over belonged to removed listeners: they close with `sockets`, refusing new
+  // connections there, while connections in flight go on.
+  for (const auto& running : current.listeners) {
+    if (!find_listener(next, running.name)) {
+      log_with({.listener = running.name}, spdlog::level::info,
+               "listener {} removed: no longer accepting on {}", running.name,
+               describe_endpoints(running));
+    }
+  }
+  co_return Replacement{std::move(std::get<ListenerSet>(opened)), {}};
+}
+
 void ListenerSet::start() {
+  if (std::exchange(started_, true)) return;
   for (const auto& listener : listeners_) {
     const auto& config = listener->config();
     const auto summary = config.service->summary();
@@ -80,8 +169,9 @@ asio::awaitable<void> ListenerSet::stop() {
 asio::awaitable<void> ListenerSet::release(SocketSource& sockets) {
   for (const auto& listener : listeners_) {
     for (auto& socket : co_await listener->release_sockets())
-      sockets.offer(socket.endpoint, std::move(socket.acceptor));
+      sockets.offer(socket.endpoint, std::move(socket.fd));
   }
+  listeners_.clear();
 }
 
 std::vector<std::pair<std::string, std::vector<int>>> ListenerSet::native_handles() const {

@@ -1,7 +1,6 @@
-// ListenerSet: the running listeners of one config, by name. Built in one step from a Config and
-// a SocketSource, so a reload can build the next set from the sockets the running one hands over,
-// plus any newly bound, and swap. Owned by the Daemon, which serialises open(), release() and
-// stop(); start() may be called from any thread once it is built.
+// ListenerSet: the running listeners of one config, by name, and how one set gives way to the
+// next on reload (replace(): the socket diff). Owned by the Daemon, which serialises open(),
+// replace() and stop(); start() may be called from any thread once it is built.
 #pragma once
 
 #include <memory>
@@ -11,7 +10,8 @@
 
 #include "asio.hpp"
 #include "config/config.hpp"
-#include "net/connection_tracker.hpp"
+#include "connection/connection_counts.hpp"
+#include "io_pool.hpp"
 #include "net/listener.hpp"
 #include "net/socket_source.hpp"
 
@@ -23,25 +23,44 @@ struct OpenError {
   std::string message;
 };
 
+class ListenerSet;
+
+// What a reload's replace() leaves: the set to run from now on, and, when the next config could
+// not be put in place, why (every line; the set then serves the current config again).
+struct Replacement;
+
 class ListenerSet {
  public:
-  // A set with a listener for each of config's, or which address could not be bound. On failure
-  // every socket taken from `sockets` is offered back.
-  static std::variant<ListenerSet, OpenError> open(asio::io_context& context,
-                                                   const config::Config& config,
-                                                   SocketSource& sockets,
-                                                   ConnectionTracker& tracker);
+  ListenerSet() = default;
 
-  // Starts accepting on every listener and logs one line per listener.
+  // A set with a listener for each of config's, taking its sockets from `sockets` (adopted from
+  // systemd, or bound now), or which address could not be bound. On failure every socket taken
+  // from `sockets` is offered back.
+  static std::variant<ListenerSet, OpenError> open(IoPool& pool, const config::Config& config,
+                                                   SocketSource& sockets,
+                                                   connection::ConnectionCounts& counts);
+
+  // Builds the listeners of `next` beside these, which run `current`, and hands over:
+  // 1. every new address is bound first, while these go on accepting: a taken address refuses
+  //    the whole change before anything stops;
+  // 2. these stop accepting and hand their sockets over still listening, so an address that
+  //    stays is the same socket and never refuses a connection (it waits in the backlog);
+  // 3. a socket whose identity changes on its port ([::]:P for 0.0.0.0:P) stops listening
+  //    just before its replacement binds, and listens again if that fails;
+  // 4. the listeners of `next` are built on those sockets; sockets left over belonged to
+  //    removed listeners and close; connections in flight everywhere go on.
+  // On success the result serves `next`; on refusal it serves `current` again, on the same
+  // sockets, and says why. Either way the caller starts it; this set is spent.
+  asio::awaitable<Replacement> replace(const config::Config& current, const config::Config& next);
+
+  // Starts accepting on every listener and logs one line per listener; once only, so that a
+  // set replace() gives back unchanged, still running, may be started again.
   void start();
   // Stops accepting everywhere, completing once every listening socket is closed; connections
   // in flight go on.
   asio::awaitable<void> stop();
-  // Stops accepting everywhere and offers every listening socket, still listening, to `sockets`.
-  // Connections in flight go on.
-  asio::awaitable<void> release(SocketSource& sockets);
 
-  // Each listener's listening descriptors, for systemd's fd store. Before start() only.
+  // Each listener's listening descriptors, for systemd's fd store.
   std::vector<std::pair<std::string, std::vector<int>>> native_handles() const;
 
   std::size_t size() const { return listeners_.size(); }
@@ -51,7 +70,20 @@ class ListenerSet {
   const std::vector<std::shared_ptr<Listener>>& listeners() const { return listeners_; }
 
  private:
+  ListenerSet(IoPool& pool, connection::ConnectionCounts& counts)
+      : pool_(&pool), counts_(&counts) {}
+  // Stops accepting everywhere and offers every listening socket, still listening, to `sockets`.
+  asio::awaitable<void> release(SocketSource& sockets);
+
+  IoPool* pool_ = nullptr;
+  connection::ConnectionCounts* counts_ = nullptr;
   std::vector<std::shared_ptr<Listener>> listeners_;
+  bool started_ = false;
+};
+
+struct Replacement {
+  ListenerSet listeners;
+  std::vector<std::string> refusal;  // empty when `next` was put in place
 };
 
 // "[::]:8080 (IPv4 and IPv6)", "127.0.0.1:8013": one address, for messages. A wildcard IPv6

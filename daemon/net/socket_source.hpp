@@ -10,23 +10,22 @@
 #include <variant>
 #include <vector>
 
-#include "asio.hpp"
 #include "config/endpoint.hpp"
+#include "net/listening_socket.hpp"
+#include "unique_fd.hpp"
 
 namespace netsvcd::net {
 
 class SocketSource {
  public:
-  explicit SocketSource(asio::io_context& context) : context_(context) {}
-
-  // Makes `acceptor`, already listening on `endpoint`, available to take(). A second socket for
-  // the same endpoint replaces the first, which is closed: after a restart systemd may pass one
+  // Makes `fd`, already listening on `endpoint`, available to take(). A second socket for the
+  // same endpoint replaces the first, which is closed: after a restart systemd may pass one
   // socket twice, from a .socket unit and from the file descriptor store.
-  void offer(const config::Endpoint& endpoint, tcp::acceptor acceptor);
+  void offer(const config::Endpoint& endpoint, UniqueFd fd);
 
   // A socket listening on `endpoint`, or a message saying why none could be bound
   // ("Address already in use").
-  std::variant<tcp::acceptor, std::string> take(const config::Endpoint& endpoint);
+  std::variant<UniqueFd, std::string> take(const config::Endpoint& endpoint);
 
   // Binds `endpoint` now, unless a socket for it is on offer already, and offers it; nullopt on
   // success, else why it failed. Lets a reload find out early that an address is taken.
@@ -46,14 +45,7 @@ class SocketSource {
   void close_untaken() { offered_.clear(); }
 
  private:
-  asio::io_context& context_;
-  std::map<config::Endpoint, tcp::acceptor> offered_;
+  std::map<config::Endpoint, UniqueFd> offered_;
 };
-
-// An acceptor owning `fd`, a listening socket. Asio treats an assigned descriptor as one that
-// may have duplicates (in systemd's fd store, say) and so removes it from epoll explicitly when
-// it is closed; every listening socket in netsvcd is made this way for that reason.
-tcp::acceptor adopt_listening_socket(asio::io_context& context, const config::Endpoint& endpoint,
-                                     int fd);
 
 }  // namespace netsvcd::net

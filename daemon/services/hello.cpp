@@ -4,7 +4,6 @@
 
 #include "config/listener_kind.hpp"
 #include "config/mapping_reader.hpp"
-#include "net/send_and_close.hpp"
 #include "services/service.hpp"
 
 namespace netsvcd::services {
@@ -14,13 +13,11 @@ namespace {
 // (tcp_wmem's maximum is 4 MiB), which is how the write deadline is shown to work.
 constexpr std::size_t kMaxMessage = 16 * 1024 * 1024;
 
-class HelloService final : public Service {
+class HelloService final : public MessageService {
  public:
   explicit HelloService(std::string message) : line_(std::move(message) + '\n') {}
 
-  asio::awaitable<void> serve(tcp::socket socket, const ConnectionInfo& info) const override {
-    co_await net::send_and_close(socket, line_, info);
-  }
+  Message message() const override { return {line_, true}; }
 
  private:
   const std::string line_;

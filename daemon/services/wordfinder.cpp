@@ -22,8 +22,12 @@ class WordfinderService final : public Service {
                     std::string dictionary)
       : router_(std::move(index), settings), limits_(limits), dictionary_(std::move(dictionary)) {}
 
-  asio::awaitable<void> serve(tcp::socket socket, const ConnectionInfo& info) const override {
-    co_await http::serve_http(std::move(socket), info, limits_, router_);
+  void serve(connection::StreamConnection connection) const override {
+    connection.pin();
+    auto on_failure = connection::failure_logger(connection);
+    asio::io_context& context = *connection.context;
+    asio::co_spawn(context, session(shared_from_this(), std::move(connection)),
+                   std::move(on_failure));
   }
 
   std::string summary() const override {
@@ -34,10 +38,20 @@ class WordfinderService final : public Service {
   }
 
  private:
+  static asio::awaitable<void> session(std::shared_ptr<const Service> self,
+                                       connection::StreamConnection connection);
+
   wordfinder::WordfinderRouter router_;
   http::SessionLimits limits_;
   std::string dictionary_;
 };
+
+// One HTTP connection, which keeps the service (its router and limits) alive to its end.
+asio::awaitable<void> WordfinderService::session(std::shared_ptr<const Service> self,
+                                                 connection::StreamConnection connection) {
+  const auto& service = static_cast<const WordfinderService&>(*self);
+  co_await http::serve_http(std::move(connection), service.limits_, service.router_);
+}
 
 std::shared_ptr<const Service> configure(config::MappingReader& options) {
   const std::size_t errors_before = options.errors().size();

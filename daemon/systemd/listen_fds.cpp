@@ -21,14 +21,14 @@ std::optional<config::Endpoint> listening_endpoint(int fd) {
   if (::getsockname(fd, reinterpret_cast<sockaddr*>(&storage), &length) != 0) return std::nullopt;
   if (storage.ss_family == AF_INET) {
     const auto& in = reinterpret_cast<const sockaddr_in&>(storage);
-    return config::Endpoint{asio::ip::address_v4(ntohl(in.sin_addr.s_addr)), ntohs(in.sin_port),
-                            false};
+    return config::Endpoint{boost::asio::ip::address_v4(ntohl(in.sin_addr.s_addr)),
+                            ntohs(in.sin_port), false};
   }
   if (storage.ss_family == AF_INET6) {
     const auto& in6 = reinterpret_cast<const sockaddr_in6&>(storage);
-    asio::ip::address_v6::bytes_type bytes;
+    boost::asio::ip::address_v6::bytes_type bytes;
     std::copy(std::begin(in6.sin6_addr.s6_addr), std::end(in6.sin6_addr.s6_addr), bytes.begin());
-    const asio::ip::address_v6 address(bytes, in6.sin6_scope_id);
+    const boost::asio::ip::address_v6 address(bytes, in6.sin6_scope_id);
     // Only the wildcard's IPV6_V6ONLY matters; a specific IPv6 address never takes IPv4.
     bool v6only = true;
     if (address.is_unspecified()) {
@@ -44,7 +44,7 @@ std::optional<config::Endpoint> listening_endpoint(int fd) {
 
 }  // namespace
 
-std::vector<PassedSocket> take_passed_sockets(asio::io_context& context) {
+std::vector<PassedSocket> take_passed_sockets() {
   char** raw_names = nullptr;
   const int count = ::sd_listen_fds_with_names(1, &raw_names);
   // sd_listen_fds_with_names allocates the array and each name with malloc.
@@ -70,16 +70,7 @@ std::vector<PassedSocket> take_passed_sockets(asio::io_context& context) {
       ::close(fd);
       continue;
     }
-    tcp::acceptor acceptor(context);
-    boost::system::error_code ec;
-    acceptor.assign(endpoint->address.is_v4() ? tcp::v4() : tcp::v6(), fd, ec);
-    if (ec) {
-      spdlog::warn("cannot use the socket on {} passed by systemd: {}; closed",
-                   config::to_string(*endpoint), ec.message());
-      ::close(fd);
-      continue;
-    }
-    sockets.push_back({name, *endpoint, std::move(acceptor)});
+    sockets.push_back({name, *endpoint, UniqueFd(fd)});
   }
   return sockets;
 }

@@ -6,19 +6,19 @@
 #include <string>
 #include <vector>
 
-#include "asio.hpp"
 #include "config/endpoint.hpp"
+#include "unique_fd.hpp"
 
 namespace netsvcd::systemd {
 
 struct PassedSocket {
   std::string name;           // FileDescriptorName= or FDNAME=; systemd's default otherwise
   config::Endpoint endpoint;  // the address the socket is bound to, read from the socket
-  tcp::acceptor acceptor;
+  UniqueFd fd;
 };
 
 // Every listening TCP socket passed to this process, and unsets LISTEN_FDS so that nothing is
 // taken twice. Anything else passed (a UDP or unix socket, a file) is logged and closed.
-std::vector<PassedSocket> take_passed_sockets(asio::io_context& context);
+std::vector<PassedSocket> take_passed_sockets();
 
 }  // namespace netsvcd::systemd

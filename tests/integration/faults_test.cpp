@@ -152,21 +152,24 @@ TEST_CASE("running out of descriptors pauses accepting, logs rate-limited, and r
   TempDir dir;
   const auto port = free_port();
   const auto daemon = start_netsvcd(
-      dir, "threads: 2\n" + hello_config(port),
+      dir, large_answer_config(port, "threads: 2", "60s"),
       {.program = {}, .max_open_files = 48, .drop_privileges = false, .environment = {}});
   const auto started = std::chrono::steady_clock::now();
-  // Holders connect and never close: each one the daemon accepts keeps a descriptor until its
-  // lingering close gives up (2 s), so together they exhaust the daemon's 48 descriptors.
+  // Holders connect and do not read yet: each one the daemon accepts keeps a descriptor while
+  // its answer, larger than the socket buffers, is on its way, so together they exhaust the
+  // daemon's 48 descriptors and the rest wait in the backlog.
   std::vector<Connection> holders;
   for (int i = 0; i < 60; ++i)
-    holders.emplace_back("127.0.0.1", port);
+    holders.emplace_back("127.0.0.1", port, 5s, 4096);
   REQUIRE(daemon->wait_for_log("accept on 127.0.0.1:" + std::to_string(port) +
                                " failed: Too many open files; pausing"));
-  // Every client is served once descriptors free up; none is lost.
-  for (int i = 0; i < 10; ++i)
-    CHECK(fetch("127.0.0.1", port, {}, 20s) == "Hello World\n");
+  // Every client is served once descriptors free up; none is lost. A holder read to its end
+  // frees a descriptor, which the next one in the backlog takes.
+  const std::string answer = message_of_size(kLargerThanSocketBuffers) + "\n";
   for (auto& holder : holders)
-    CHECK(holder.read_to_end(20s) == "Hello World\n");
+    CHECK(holder.read_to_end(20s) == answer);
+  for (int i = 0; i < 10; ++i)
+    CHECK(fetch("127.0.0.1", port, {}, 20s) == answer);
 
   const auto elapsed = std::chrono::steady_clock::now() - started;
   // Never spins: one attempt per 100 ms pause at most, and one warning per 5 s at most.
@@ -174,7 +177,7 @@ TEST_CASE("running out of descriptors pauses accepting, logs rate-limited, and r
   CHECK(daemon->count_log("paused: Too many open files") <= static_cast<std::size_t>(tenths + 2));
   CHECK(daemon->count_log("failed: Too many open files") <=
         static_cast<std::size_t>(tenths / 50 + 1));
-  CHECK(fetch("127.0.0.1", port) == "Hello World\n");
+  CHECK(fetch("127.0.0.1", port) == answer);
 }
 
 TEST_CASE("clients that reset at once leave no descriptor behind", "[faults]") {

@@ -83,6 +83,23 @@ TEST_CASE("hello answers a client that sends bytes first, without a reset", "[he
   CHECK(connection.end_error() == 0);  // a FIN, not a reset that could lose the answer
 }
 
+TEST_CASE("hello gives a client that sends a line first its whole large answer, then a FIN",
+          "[hello]") {
+  // An answer larger than the socket buffers cannot be written at once, so the daemon finishes
+  // it in a coroutine and then lingers: it reads the client's line instead of closing on it,
+  // which would reset the connection and could destroy the end of the answer.
+  TempDir dir;
+  const auto port = free_port();
+  const std::string message(kLargerThanSocketBuffers, 'h');
+  const auto daemon = start_netsvcd(dir, hello_config(port, "    message: " + message));
+  for (int i = 0; i < 3; ++i) {
+    Connection connection("127.0.0.1", port);
+    connection.send("a line the daemon never asked for\n");
+    CHECK(connection.read_to_end(20s) == message + "\n");
+    CHECK(connection.end_error() == 0);
+  }
+}
+
 TEST_CASE("500 concurrent clients are all answered", "[hello][load]") {
   TempDir dir;
   const auto port = free_port();

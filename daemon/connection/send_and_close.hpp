@@ -1,0 +1,32 @@
+// send_and_close: the whole life of a one-shot connection (hello, time): write a message, then
+// close. Free functions on the connection's thread.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string_view>
+
+#include "asio.hpp"
+#include "connection/stream_connection.hpp"
+
+namespace netsvcd::connection {
+
+// A connection send_and_close_now could not finish, and how much of the message it sent.
+struct Unfinished {
+  StreamConnection connection;
+  std::size_t sent = 0;
+};
+
+// Sends `message` and closes. Usually the kernel takes the whole message at once and the client
+// has sent nothing: that is the end, with no coroutine, timer or allocation (accept4, send, one
+// peek, close: what a hand-written server does). Otherwise the connection comes back, for
+// finish_send_and_close: the message is larger than the socket's buffer, or the client sent
+// bytes that a plain close would answer with a reset.
+std::optional<Unfinished> send_and_close_now(StreamConnection connection, std::string_view message);
+
+// The rest, on the connection's context: `rest` within the listener's write_timeout (a client
+// that does not take it in time is cut off with a reset, so that the kernel stops trying), then
+// lingering_close. `rest` must stay valid until the coroutine ends.
+asio::awaitable<void> finish_send_and_close(StreamConnection connection, std::string_view rest);
+
+}  // namespace netsvcd::connection

@@ -1,0 +1,81 @@
+// StreamConnection: one accepted stream (TCP) connection on its way through the pipeline, then
+// owned by the service that serves it: the socket, the peer, what it knows of its listener, the
+// pool thread it lives on, and its place in the count. Movable; used only by the thread that
+// accepted it, which is also the one that runs its context.
+// ListenerInfo: what a connection knows of its listener; one per listener, read-only, shared by
+// its connections (one that goes on after a reload removed its listener pins it).
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include <spdlog/spdlog.h>
+
+#include "asio.hpp"
+#include "connection/connection_counts.hpp"
+#include "connection/peer.hpp"
+#include "log.hpp"
+#include "unique_fd.hpp"
+
+namespace netsvcd::connection {
+
+struct ListenerInfo : std::enable_shared_from_this<ListenerInfo> {
+  ListenerInfo(std::string name, std::chrono::milliseconds write_timeout)
+      : name(std::move(name)), write_timeout(write_timeout) {}
+
+  const std::string name;
+  // How long a client may take to receive what a service writes to it.
+  const std::chrono::milliseconds write_timeout;
+};
+
+struct StreamConnection {
+  UniqueFd socket;  // connected and non-blocking
+  Peer peer;
+  // The listener's, alive while the listener accepts; pin() before the connection outlives the
+  // call that accepted it.
+  const ListenerInfo* listener = nullptr;
+  asio::io_context* context = nullptr;  // the accepting thread's, where every wait runs
+  ConnectionCounts::Guard count;
+  std::shared_ptr<const ListenerInfo> pinned;
+
+  // Keeps `listener` alive for as long as this connection: for a service that goes on serving
+  // it in a coroutine.
+  void pin() {
+    if (!pinned) pinned = listener->shared_from_this();
+  }
+
+  // The socket as Asio's, registered with the connection's context; `socket` is empty after.
+  tcp::socket take_socket() {
+    const auto protocol = peer.address.is_v4() ? tcp::v4() : tcp::v6();
+    return tcp::socket(*context, protocol, socket.release());
+  }
+};
+
+// A log line about one connection: "<listener>: <peer>: <message>", with LISTENER and PEER for
+// the journal. The peer is put into words only when the level is logged.
+template <typename... Args>
+void log_connection(const StreamConnection& connection, spdlog::level::level_enum level,
+                    fmt::format_string<Args...> format, Args&&... args) {
+  if (!spdlog::should_log(level)) return;
+  const std::string peer = connection.peer.describe();
+  const std::string& listener = connection.listener->name;
+  log_with({.listener = listener, .peer = peer}, level, "{}: {}: {}", listener, peer,
+           fmt::format(format, std::forward<Args>(args)...));
+}
+
+// A completion handler for co_spawn that logs what escaped the coroutine serving `connection`
+// (naming its listener and peer) and lets it go no further. Take it before the connection moves
+// into the coroutine.
+inline auto failure_logger(const StreamConnection& connection) {
+  return [listener = connection.listener->shared_from_this(),
+          peer = connection.peer](const std::exception_ptr& error) {
+    if (!error) return;
+    const std::string peer_text = peer.describe();
+    log_with({.listener = listener->name, .peer = peer_text}, spdlog::level::err, "{}: {}: {}",
+             listener->name, peer_text, describe(error));
+  };
+}
+
+}  // namespace netsvcd::connection

@@ -1,0 +1,39 @@
+#include "services/service.hpp"
+
+#include "connection/send_and_close.hpp"
+
+namespace netsvcd::services {
+namespace {
+
+// Keeps `owner` (what `rest` views) alive while the rest is sent.
+asio::awaitable<void> finish(std::shared_ptr<const void> /*owner*/,
+                             connection::StreamConnection connection, std::string_view rest) {
+  co_await connection::finish_send_and_close(std::move(connection), rest);
+}
+
+}  // namespace
+
+void MessageService::serve(connection::StreamConnection connection) const {
+  const Message message = this->message();
+  auto unfinished = connection::send_and_close_now(std::move(connection), message.bytes);
+  if (!unfinished) return;
+
+  // A large message or a talkative client: the rest goes on in a coroutine, which keeps the
+  // listener's details, and what it sends, alive.
+  auto& rest_of = unfinished->connection;
+  rest_of.pin();
+  std::string_view rest = message.bytes.substr(unfinished->sent);
+  std::shared_ptr<const void> owner;
+  if (message.lasting) {
+    owner = shared_from_this();
+  } else {
+    auto copy = std::make_shared<const std::string>(rest);
+    rest = *copy;
+    owner = std::move(copy);
+  }
+  auto on_failure = connection::failure_logger(rest_of);
+  asio::io_context& context = *rest_of.context;
+  asio::co_spawn(context, finish(std::move(owner), std::move(rest_of), rest), std::move(on_failure));
+}
+
+}  // namespace netsvcd::services
