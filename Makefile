@@ -13,8 +13,20 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEPS := cmake make g++ git libboost1.81-dev libyaml-cpp-dev libspdlog-dev libfmt-dev \
         libcli11-dev nlohmann-json3-dev catch2 libbenchmark-dev clang-format curl wamerican \
         libsystemd-dev pkg-config systemd scdoc
-# Only for `make bench`.
-BENCH_DEPS := wrk curl
+# Only for `make bench` and `make bench-smoke` (bench/run.py): the load generator for HTTP (wrk),
+# the peers netsvcd is compared with (xinetd, nginx-light; openbsd-inetd conflicts with xinetd,
+# so run.py fetches it with `apt-get download` into $(BENCH_PEERS) and runs it from there: it
+# needs libwrap0), the charts (gnuplot-nox), the orchestrator (python3), util-linux for unshare
+# (openbsd-inetd's internal daytime gets its own port through a private /etc/services).
+BENCH_DEPS := wrk xinetd nginx-light gnuplot-nox libwrap0 python3 curl util-linux mount \
+              iproute2
+# Where run.py keeps the unpacked openbsd-inetd between runs.
+BENCH_PEERS ?= $(BUILD_DIR)/bench-peers
+# Where results.json, results.md and the charts go: bench/results for `make bench`,
+# $(BUILD_DIR)/bench-smoke for `make bench-smoke`, unless BENCH_OUT names another directory.
+BENCH_OUT ?=
+# More options for run.py, e.g. BENCH_ARGS="--rounds 5 --duration 4" (python3 bench/run.py -h).
+BENCH_ARGS ?=
 # Only for `make deb`, beside packaging/debian/control's Build-Depends.
 DEB_TOOLS := dpkg-dev build-essential lintian
 
@@ -41,6 +53,7 @@ DEB_ARCH = $(shell dpkg --print-architecture)
 SOURCES = $(shell git ls-files '*.cpp' '*.hpp' 2>/dev/null)
 
 .PHONY: all deps bench-deps deb-deps e2e-deps install-missing configure build run test asan bench \
+        bench-smoke \
         deb e2e e2e-upgrade-deb e2e-run check-format format clean
 
 all: build
@@ -49,8 +62,23 @@ all: build
 deps:
 	@$(MAKE) --no-print-directory install-missing PACKAGES="$(DEPS)"
 
+# Installing xinetd or nginx-light would start their system instances through the init scripts
+# (invoke-rc.d) on a machine without systemd as PID 1: a policy-rc.d that exits 101 forbids that
+# for the install, created only if there is none and removed afterwards, so nothing starts.
 bench-deps: deps
-	@$(MAKE) --no-print-directory install-missing PACKAGES="$(BENCH_DEPS)"
+	@missing=$$(for p in $(BENCH_DEPS); do \
+	  dpkg-query -W -f='$${db:Status-Abbrev}\n' $$p 2>/dev/null | grep -q '^ii' || echo $$p; \
+	done); \
+	[ -z "$$missing" ] || { \
+	  created=; \
+	  trap '[ -z "$$created" ] || $(SUDO) rm -f /usr/sbin/policy-rc.d' EXIT; \
+	  trap 'exit 130' INT TERM; \
+	  if [ ! -e /usr/sbin/policy-rc.d ]; then \
+	    created=1; \
+	    printf '#!/bin/sh\n# make bench-deps: start no service while installing\nexit 101\n' \
+	      | $(SUDO) tee /usr/sbin/policy-rc.d >/dev/null && $(SUDO) chmod 755 /usr/sbin/policy-rc.d; \
+	  fi; \
+	  $(MAKE) --no-print-directory install-missing PACKAGES="$(BENCH_DEPS)"; }
 
 # The package's Build-Depends, straight from packaging/debian/control: apt-get satisfy takes the
 # field as it is (versions, alternatives, build profiles), so the list is kept in one place.
@@ -99,11 +127,19 @@ asan: deps
 	cmake --build $(ASAN_DIR) -j $(JOBS)
 	ctest --test-dir $(ASAN_DIR) --output-on-failure -j $(JOBS)
 
-# The word finder's search against a naive scan (Google Benchmark), then HTTP load with wrk.
+# The word finder's search against a naive scan (Google Benchmark), then netsvcd against its
+# peers (bench/run.py: reference server, inetd, xinetd, systemd-socket-activate, nginx), 3
+# rounds of every workload at 1, 64 and 1,024 clients: about 13 minutes.
 bench: build bench-deps
 	$(BUILD_DIR)/bench/wordfinder_bench --benchmark_repetitions=3 \
 	  --benchmark_report_aggregates_only=true
-	bench/wordfinder_http.sh $(BUILD_DIR)
+	python3 bench/run.py --build-dir $(BUILD_DIR) --peers-cache $(BENCH_PEERS) \
+	  --out $(or $(BENCH_OUT),bench/results) $(BENCH_ARGS)
+
+# The same peers and targets in about a minute: one round of 1 s runs, mostly at 64 clients.
+bench-smoke: build bench-deps
+	python3 bench/run.py --smoke --build-dir $(BUILD_DIR) --peers-cache $(BENCH_PEERS) \
+	  --out $(or $(BENCH_OUT),$(BUILD_DIR)/bench-smoke) $(BENCH_ARGS)
 
 # The .deb (with a dbgsym .deb), .buildinfo and .changes in $(DIST_DIR); lintian must pass.
 deb: deb-deps

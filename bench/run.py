@@ -1,0 +1,1494 @@
+#!/usr/bin/env python3
+"""bench/run.py: netsvcd against its peers on loopback, every peer side by side in one run.
+
+`make bench` runs it in full (3 rounds, every workload at 1, 64 and 1,024 clients, about 13
+minutes); `make bench-smoke` runs `--smoke` (one round, mostly 64 clients, about a minute). It
+starts every server on a free loopback port, runs each (workload, clients) cell for every peer
+in turn, round after round, and prints a table of medians, a table of ratios netsvcd/peer and
+the targets of the issue "the connection path at the hardware limit", met or not. It writes
+results.json, results.md and PNG charts (gnuplot) to --out.
+
+Peers: netsvcd (hello, time, wordfinder), bench/reference_server (one accept loop per core: the
+machine's limit), openbsd-inetd's and xinetd's built-in daytime, systemd-socket-activate
+--inetd with bench/hello_inetd, and nginx for HTTP. Load: bench/loadgen for connect-read-close
+and for holding connections, wrk for HTTP. Python 3 standard library only.
+
+Every load is bounded in time and count; every wait has a deadline; every process is stopped
+and the temporary directory removed on the way out, Ctrl-C included. Loopback only.
+"""
+
+import argparse
+import atexit
+import ctypes
+import datetime
+import http.client
+import json
+import os
+import platform
+import re
+import resource
+import selectors
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+HOST = "127.0.0.1"
+
+# loadgen's --threads. Measured on this project's 2-core machine against the reference server
+# at 64 clients (3 s runs, alternated): 2 threads gave 30-35k connections/s, 1 thread 19-25k:
+# one thread cannot keep the server's two accept loops busy. Same as wrk's -t2.
+LOADGEN_THREADS = 2
+
+# How many connections the memory scenarios hold (the issue's N).
+MEMORY_CONNECTIONS = 3000
+
+# The wrk flood for the contention scenario: connections on the wordfinder, each asking for the
+# longest rack netsvcd accepts by default (max_letters 20: 18 random letters and 2 blanks).
+FLOOD_CONNECTIONS = 16
+FLOOD_LETTERS, FLOOD_BLANKS = 18, 2
+
+# A run where more than this share of the machine's CPU went to neither the server nor the load
+# tool is flagged in the report: something else was running.
+OTHERS_WARN_PCT = 10
+
+HALF_REQUEST = r"GET /lexical HTTP/1.1\r\nHost: x\r\n"  # the head without its final CRLF
+FULL_REQUEST = r"GET /lexical HTTP/1.1\r\nHost: x\r\n\r\n"
+
+TCP_PEERS = ["netsvcd-hello", "netsvcd-time", "reference", "openbsd-inetd", "xinetd",
+             "socket-activate"]
+HTTP_PEERS = ["netsvcd", "nginx"]
+# HTTP workloads: (name, what, path or None for random racks, letters, blanks, close).
+HTTP_WORKLOADS = [
+    ("http-lexical-keepalive", "one cached rack GET /lexical, keep-alive", "/lexical", 0, 0, False),
+    ("http-lexical-close", "one cached rack GET /lexical, Connection: close", "/lexical", 0, 0,
+     True),
+    ("http-random7-keepalive", "random 7-letter racks (uncached), keep-alive", None, 7, 0, False),
+    ("http-random7-close", "random 7-letter racks, Connection: close", None, 7, 0, True),
+    ("http-blank2-keepalive", "random 7 letters + 2 blanks, keep-alive", None, 7, 2, False),
+    ("http-blank2-close", "random 7 letters + 2 blanks, Connection: close", None, 7, 2, True),
+]
+HTTP_BY_NAME = {w[0]: w for w in HTTP_WORKLOADS}
+WORKLOAD_TEXT = {
+    "tcp-oneshot": "TCP connect, read the answer to EOF, close (hello / daytime)",
+    "contention-threads": "netsvcd hello, threads: 1 vs threads: 2 (separate processes)",
+    "contention-flood": "netsvcd hello with and without a wrk flood of 18-letter+2-blank racks",
+    **{w[0]: w[1] for w in HTTP_WORKLOADS},
+}
+
+
+class BenchError(Exception):
+    pass
+
+
+def log(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+# ---- /proc -----------------------------------------------------------------------------------
+
+def cpu_ticks(pid):
+    """utime + stime + cutime + cstime of a process, in clock ticks (0 if it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return sum(int(x) for x in fields[11:15])
+
+
+def rss_kib(pid):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def children_of(pid):
+    kids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            kids.append(int(entry))
+    return kids
+
+
+def box_cpu():
+    """(busy, total) jiffies of the whole machine, from /proc/stat."""
+    with open("/proc/stat") as f:
+        values = [int(x) for x in f.readline().split()[1:]]
+    idle = values[3] + values[4]  # idle + iowait
+    total = sum(values[:8])  # guest time is already in user
+    return total - idle, total
+
+
+def children_cpu_ticks():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (usage.ru_utime + usage.ru_stime) * CLK_TCK
+
+
+# ---- processes -------------------------------------------------------------------------------
+
+_libc = ctypes.CDLL(None, use_errno=True)
+PR_SET_PDEATHSIG = 1
+
+
+def _child_setup(raise_files=True):
+    """Runs in each child before exec: dies with this script, and gets RLIMIT_NOFILE raised."""
+    def setup():
+        _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if raise_files:
+            _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return setup
+
+
+class Processes:
+    """Every long-lived process this script starts, each in a session (process group) of its
+    own: the terminal's Ctrl-C reaches only this script, which then stops them all."""
+
+    def __init__(self):
+        self.running = []
+
+    def start(self, argv, *, log_path=None, env=None, stdin=subprocess.DEVNULL,
+              stdout=None, stderr=None):
+        log_file = open(log_path, "ab") if log_path else subprocess.DEVNULL
+        try:
+            proc = subprocess.Popen(
+                argv, stdin=stdin, stdout=stdout if stdout is not None else log_file,
+                stderr=stderr if stderr is not None else log_file, env=env,
+                start_new_session=True, preexec_fn=_child_setup(), cwd="/")
+        finally:
+            if log_path:
+                log_file.close()
+        self.running.append(proc)
+        return proc
+
+    def stop(self, proc, grace=5.0):
+        if proc not in self.running:
+            return
+        self.running.remove(proc)
+        for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
+            if proc.poll() is not None:
+                break
+            try:
+                os.killpg(proc.pid, sig)
+            except ProcessLookupError:
+                break
+            try:
+                proc.wait(timeout=wait)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+        # Whatever is left in the group (nginx workers, a per-connection child): gone too.
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        for stream in (proc.stdin, proc.stdout, proc.stderr):
+            if stream:
+                stream.close()
+
+    def stop_all(self):
+        for proc in list(reversed(self.running)):
+            self.stop(proc, grace=3.0)
+
+
+def run_bounded(argv, timeout, env=None):
+    """Runs a load tool to its end, bounded by `timeout`; returns its stdout."""
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env,
+                              preexec_fn=_child_setup(), start_new_session=True)
+    except subprocess.TimeoutExpired as e:
+        tool = os.path.basename(argv[0])
+        raise BenchError(f"{tool} did not finish within {timeout:.0f} s") from e
+    if done.returncode != 0:
+        raise BenchError(f"{' '.join(argv)} exited {done.returncode}: {done.stderr.strip()[-500:]}")
+    return done.stdout
+
+
+# ---- ports -----------------------------------------------------------------------------------
+
+_ports_taken = set()
+
+
+def free_port():
+    """A loopback port nothing listens on now (the kernel's pick), never the same one twice."""
+    for _ in range(100):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind((HOST, 0))
+            port = s.getsockname()[1]
+        if port not in _ports_taken:
+            _ports_taken.add(port)
+            return port
+    raise BenchError("no free port")
+
+
+def port_is_free(port):
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((HOST, port))
+        except OSError:
+            return False
+    return True
+
+
+def listening(port):
+    """Whether a socket listens on HOST:port (ss, so that no connection is made)."""
+    out = subprocess.run(["ss", "-Hltn", f"sport = :{port}"], capture_output=True, text=True,
+                         timeout=10).stdout
+    return any(line.split()[3].endswith(f":{port}") for line in out.splitlines() if line.strip())
+
+
+def wait_port(port, proc, what, deadline_s=20.0):
+    """Waits until HOST:port accepts a connection; fails if `proc` exits or the deadline passes."""
+    deadline = time.monotonic() + deadline_s
+    while True:
+        if proc is not None and proc.poll() is not None:
+            raise BenchError(f"{what} exited ({proc.returncode}) before listening on {port}")
+        try:
+            with socket.create_connection((HOST, port), timeout=1.0):
+                return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise BenchError(f"{what}: nothing listens on {HOST}:{port} after {deadline_s:.0f} s")
+        time.sleep(0.02)  # polling interval of a wait with a deadline
+
+
+def wait_until(condition, deadline_s, what, interval=0.05):
+    deadline = time.monotonic() + deadline_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise BenchError(f"timed out after {deadline_s:.0f} s waiting for {what}")
+        time.sleep(interval)  # polling interval of a wait with a deadline
+
+
+def server_side_state(port):
+    """(established server-side connections on port, their unread bytes, accept queue length)."""
+    out = subprocess.run(["ss", "-Htn", "state", "established", f"sport = :{port}"],
+                         capture_output=True, text=True, timeout=30).stdout
+    count = unread = 0
+    for line in out.splitlines():
+        fields = line.split()
+        if len(fields) >= 2:
+            count += 1
+            unread += int(fields[0])
+    out = subprocess.run(["ss", "-Hltn", f"sport = :{port}"], capture_output=True, text=True,
+                         timeout=10).stdout
+    queued = sum(int(line.split()[1]) for line in out.splitlines() if line.strip())  # LISTEN Q
+    return count, unread, queued
+
+
+def http_get(port, path, close=False):
+    conn = http.client.HTTPConnection(HOST, port, timeout=5)
+    try:
+        conn.request("GET", path, headers={"Connection": "close"} if close else {})
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def read_tcp_answer(port):
+    with socket.create_connection((HOST, port), timeout=5) as s:
+        data = b""
+        while True:
+            chunk = s.recv(4096)
+            if not chunk:
+                return data
+            data += chunk
+
+
+# ---- the servers -----------------------------------------------------------------------------
+
+class Server:
+    """A running peer: its process, the pids to account CPU and RSS to, its port(s)."""
+
+    def __init__(self, name, proc, ports, with_children=False):
+        self.name = name
+        self.proc = proc
+        self.ports = ports
+        self.with_children = with_children  # nginx: master and workers
+
+    def pids(self):
+        pids = [self.proc.pid]
+        if self.with_children:
+            pids += children_of(self.proc.pid)
+        return pids
+
+    def cpu(self):
+        return sum(cpu_ticks(p) for p in self.pids())
+
+    def rss(self):
+        return sum(rss_kib(p) for p in self.pids())
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.procs = Processes()
+        self.tmp = tempfile.mkdtemp(prefix="netsvcd-bench.")
+        self.servers = {}  # peer name -> Server
+        self.peer_notes = {}  # peer -> why it is missing
+        self.tcp_expect = {}  # peer -> answer length
+        self.versions = {}
+        self.records = []
+        self.memory = []
+        self.xinetd_defaults = None
+        self.lexical_body_length = None
+        self.index_line = None
+
+    # -- paths ---------------------------------------------------------------------------------
+    def tool(self, name):
+        path = os.path.join(self.args.build_dir, "bench", name)
+        if not os.access(path, os.X_OK):
+            raise BenchError(f"{path} is missing: build it first (make build)")
+        return path
+
+    def tmp_path(self, *parts):
+        return os.path.join(self.tmp, *parts)
+
+    # -- cleanup -------------------------------------------------------------------------------
+    def cleanup(self):
+        self.procs.stop_all()
+        if self.tmp and os.path.isdir(self.tmp):
+            shutil.rmtree(self.tmp, ignore_errors=True)
+        self.tmp = None
+
+    # -- netsvcd -------------------------------------------------------------------------------
+    def netsvcd_config(self, name, listeners, threads=2, log_level="warning"):
+        lines = [f"threads: {threads}", f"log_level: {log_level}", "log_target: console",
+                 "listeners:"]
+        for kind, port in listeners:
+            lines += [f"  - name: {kind}", f"    kind: {kind}", f'    listen: ["{HOST}:{port}"]']
+            if kind == "wordfinder":
+                # Long enough that no held connection is cut during the memory scenarios.
+                lines += ["    request_timeout: 60s", "    idle_timeout: 60s"]
+        path = self.tmp_path(f"{name}.yaml")
+        with open(path, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        return path
+
+    def start_netsvcd(self, name, listeners, threads=2, log_level="warning"):
+        config = self.netsvcd_config(name, listeners, threads, log_level)
+        log_path = self.tmp_path(f"{name}.log")
+        proc = self.procs.start([self.args.netsvcd, "--config", config], log_path=log_path)
+        try:
+            for _kind, port in listeners:
+                wait_port(port, proc, f"netsvcd ({name})")
+        except BenchError as e:
+            raise BenchError(f"{e}; its log: {self.read_log(log_path)}") from e
+        return proc, log_path
+
+    @staticmethod
+    def read_log(path):
+        try:
+            with open(path, errors="replace") as f:
+                return f.read().strip()[-2000:]
+        except OSError:
+            return ""
+
+    # -- openbsd-inetd -------------------------------------------------------------------------
+    def openbsd_inetd(self):
+        """The unpacked openbsd-inetd (apt-get download, dpkg-deb -x) in the peers cache:
+        (path of its inetd, package version)."""
+        cache = os.path.abspath(self.args.peers_cache)
+        root = os.path.join(cache, "openbsd-inetd")
+        stamp = os.path.join(root, "VERSION")
+        inetd = os.path.join(root, "usr", "sbin", "inetd")
+        if os.path.exists(stamp) and os.access(inetd, os.X_OK):
+            with open(stamp) as f:
+                return inetd, f.read().strip()
+        os.makedirs(cache, exist_ok=True)
+        for old in os.listdir(cache):
+            if old.startswith("openbsd-inetd_") and old.endswith(".deb"):
+                os.remove(os.path.join(cache, old))
+        download = ["apt-get", "download", "-q", "-o", "APT::Sandbox::User=root", "openbsd-inetd"]
+        result = subprocess.run(download, cwd=cache, capture_output=True, text=True, timeout=300)
+        if result.returncode != 0 and os.geteuid() == 0:
+            subprocess.run(["apt-get", "update", "-qq"], capture_output=True, timeout=600)
+            result = subprocess.run(download, cwd=cache, capture_output=True, text=True,
+                                    timeout=300)
+        debs = [d for d in os.listdir(cache)
+                if d.startswith("openbsd-inetd_") and d.endswith(".deb")]
+        if result.returncode != 0 or not debs:
+            raise BenchError(f"apt-get download openbsd-inetd failed: {result.stderr.strip()}")
+        deb = os.path.join(cache, debs[0])
+        shutil.rmtree(root, ignore_errors=True)
+        subprocess.run(["dpkg-deb", "-x", deb, root], check=True, timeout=120)
+        version = subprocess.run(["dpkg-deb", "-f", deb, "Version"], capture_output=True,
+                                 text=True, check=True, timeout=60).stdout.strip()
+        with open(stamp, "w") as f:
+            f.write(version + "\n")
+        return inetd, version
+
+    def start_openbsd_inetd(self):
+        inetd, version = self.openbsd_inetd()
+        self.versions["openbsd-inetd"] = f"openbsd-inetd {version} (apt-get download, unpacked)"
+        # An internal service must be named as in /etc/services ("daytime", port 13). To give it
+        # a free port without touching the machine's /etc/services, inetd runs in a mount
+        # namespace of its own where a private copy (daytime = our port) is bind-mounted over
+        # it, and a private /run takes its pid file. Without namespaces (no CAP_SYS_ADMIN, as in
+        # some containers), it falls back to port 13 on 127.0.0.1 if that is free.
+        conf = self.tmp_path("inetd.conf")
+        with open(conf, "w") as f:
+            f.write("127.0.0.1:daytime\tstream\ttcp4\tnowait\troot\tinternal\n")
+        # -i: stay in the foreground. -R: the invocation limit per minute (default 256, then the
+        # service stops for ten minutes) raised out of the way; measured, it only counts the
+        # services inetd forks for, not its internal daytime, but that is inetd's business.
+        # -q: the listen queue (default 128) as large as the others' (SOMAXCONN), so 1,024
+        # clients do not overflow it. (xinetd has no such setting: its queue stays at 64.)
+        argv = [inetd, "-i", "-R", "1000000000", "-q", "4096", conf]
+        namespaces = subprocess.run(["unshare", "-m", "true"], capture_output=True,
+                                    timeout=30).returncode == 0
+        if namespaces:
+            port = free_port()
+            services = self.tmp_path("services")
+            with open("/etc/services") as f:
+                lines = [l for l in f.read().splitlines() if not re.match(r"daytime\s+\d+/tcp", l)]
+            with open(services, "w") as f:
+                f.write(f"daytime\t\t{port}/tcp\n" + "\n".join(lines) + "\n")
+            run_dir = self.tmp_path("inetd-run")
+            os.makedirs(run_dir)
+            script = ('mount --bind "$1" /etc/services && mount --bind "$2" /run && shift 2 && '
+                      'exec "$@"')
+            argv = ["unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh",
+                    services, run_dir] + argv
+            how = f"port {port} through a private /etc/services (mount namespace)"
+        else:
+            port = 13
+            if not port_is_free(port):
+                raise BenchError("no mount namespaces here and port 13 is taken")
+            how = "port 13 (no mount namespace available for a private /etc/services)"
+        proc = self.procs.start(argv, log_path=self.tmp_path("inetd.log"))
+        wait_port(port, proc, f"openbsd-inetd ({self.read_log(self.tmp_path('inetd.log'))})")
+        self.peer_notes["openbsd-inetd:how"] = how
+        return Server("openbsd-inetd", proc, [port])
+
+    # -- xinetd --------------------------------------------------------------------------------
+    def xinetd_config(self, name, port, raised):
+        limits = ""
+        if raised:
+            limits = ("\tinstances = UNLIMITED\n\tper_source = UNLIMITED\n\tcps = 1000000 1\n"
+                      "\tlog_on_success =\n\tlog_on_failure =\n")
+        path = self.tmp_path(f"{name}.conf")
+        with open(path, "w") as f:
+            f.write(
+                "defaults\n{\n"
+                f"\tlog_type = FILE {self.tmp_path(name + '.log')}\n"
+                f"{limits}"
+                "}\n"
+                "service daytime\n{\n"
+                "\ttype = INTERNAL UNLISTED\n\tid = daytime-stream\n\tsocket_type = stream\n"
+                f"\tprotocol = tcp\n\tport = {port}\n\tbind = {HOST}\n\twait = no\n"
+                "\tuser = root\n\tdisable = no\n"
+                f"{limits}"
+                "}\n")
+        return path
+
+    def start_xinetd(self, name, raised):
+        port = free_port()
+        conf = self.xinetd_config(name, port, raised)
+        proc = self.procs.start(["xinetd", "-dontfork", "-f", conf, "-pidfile",
+                                 self.tmp_path(name + ".pid")],
+                                log_path=self.tmp_path(name + ".stderr"))
+        wait_port(port, proc, "xinetd")
+        return Server("xinetd", proc, [port])
+
+    # -- nginx ---------------------------------------------------------------------------------
+    def nginx_body(self):
+        """A JSON body of exactly the length of netsvcd's answer to a cached GET /lexical."""
+        n = self.lexical_body_length
+        body = '{"possibilities":"' + "x" * max(0, n - 20) + '"}'
+        return body[:n] if len(body) >= n else body + " " * (n - len(body))
+
+    def start_nginx(self, name):
+        port = free_port()
+        prefix = self.tmp_path(name)
+        os.makedirs(os.path.join(prefix, "tmp"))
+        conf = os.path.join(prefix, "nginx.conf")
+        temp = os.path.join(prefix, "tmp")
+        with open(conf, "w") as f:
+            f.write(f"""# nginx for bench/run.py: the same number of workers as netsvcd's threads.
+worker_processes 2;
+worker_rlimit_nofile 20000;
+daemon off;
+pid {prefix}/nginx.pid;
+error_log {prefix}/error.log warn;
+events {{ worker_connections 10000; }}
+http {{
+  access_log off;
+  default_type application/json;
+  keepalive_requests 1000000;
+  keepalive_timeout 120s;
+  client_header_timeout 120s;
+  client_body_temp_path {temp};
+  proxy_temp_path {temp};
+  fastcgi_temp_path {temp};
+  uwsgi_temp_path {temp};
+  scgi_temp_path {temp};
+  server {{
+    listen {HOST}:{port};
+    location / {{ return 200 '{self.nginx_body()}'; }}
+  }}
+}}
+""")
+        proc = self.procs.start(["nginx", "-p", prefix, "-c", conf, "-e",
+                                 os.path.join(prefix, "error.log")],
+                                log_path=os.path.join(prefix, "stderr.log"))
+        wait_port(port, proc, "nginx")
+        wait_until(lambda: len(children_of(proc.pid)) >= 2, 20, "nginx's 2 workers")
+        return Server("nginx", proc, [port], with_children=True)
+
+    # -- start everything ----------------------------------------------------------------------
+    def start_peers(self):
+        a = self.args
+        if not os.access(a.netsvcd, os.X_OK):
+            raise BenchError(f"{a.netsvcd} is missing: build it first (make build)")
+        ports = {k: free_port() for k in ("hello", "time", "wordfinder")}
+        proc, self.main_log = self.start_netsvcd(
+            "netsvcd", [(k, ports[k]) for k in ("hello", "time", "wordfinder")])
+        self.servers["netsvcd-hello"] = Server("netsvcd", proc, [ports["hello"]])
+        self.servers["netsvcd-time"] = Server("netsvcd", proc, [ports["time"]])
+        self.servers["netsvcd"] = Server("netsvcd", proc, [ports["wordfinder"]])
+        for threads in (1, 2):
+            port = free_port()
+            proc, _ = self.start_netsvcd(f"netsvcd-threads{threads}", [("hello", port)], threads)
+            self.servers[f"threads-{threads}"] = Server("netsvcd", proc, [port])
+
+        port = free_port()
+        proc = self.procs.start([self.tool("reference_server"), HOST, str(port)],
+                                log_path=self.tmp_path("reference.log"))
+        wait_port(port, proc, "reference_server")
+        self.servers["reference"] = Server("reference", proc, [port])
+
+        optional = [
+            ("openbsd-inetd", self.start_openbsd_inetd),
+            ("xinetd", lambda: self.start_xinetd("xinetd", raised=True)),
+            ("socket-activate", self.start_socket_activate),
+            ("nginx", None),  # after netsvcd's /lexical answer is known
+        ]
+        for name, start in optional:
+            if start is None:
+                continue
+            try:
+                self.servers[name] = start()
+            except (BenchError, OSError, subprocess.SubprocessError) as e:
+                self.peer_notes[name] = str(e)
+                log(f"run.py: peer {name} left out: {e}")
+
+        # netsvcd's answer to a cached /lexical: its length sizes nginx's body.
+        http_get(ports["wordfinder"], "/lexical")
+        status, body = http_get(ports["wordfinder"], "/lexical")
+        if status != 200 or b'"cached":true' not in body:
+            raise BenchError(f"netsvcd's /lexical: status {status}, body {body[:200]!r}")
+        self.lexical_body_length = len(body)
+        try:
+            self.servers["nginx"] = self.start_nginx("nginx")
+        except (BenchError, OSError, subprocess.SubprocessError) as e:
+            self.peer_notes["nginx"] = str(e)
+            log(f"run.py: peer nginx left out: {e}")
+
+        # The answer each TCP peer gives, whose length loadgen then expects of every connection.
+        for name in TCP_PEERS:
+            if name in self.servers:
+                answer = read_tcp_answer(self.servers[name].ports[0])
+                if not answer:
+                    raise BenchError(f"{name} answered nothing")
+                self.tcp_expect[name] = len(answer)
+
+    def start_socket_activate(self):
+        port = free_port()
+        env = dict(os.environ, SYSTEMD_LOG_LEVEL="warning")
+        proc = self.procs.start(
+            ["systemd-socket-activate", "--inetd", "-a", "-l", f"{HOST}:{port}",
+             self.tool("hello_inetd")], env=env, log_path=self.tmp_path("socket-activate.log"))
+        wait_port(port, proc, "systemd-socket-activate")
+        return Server("socket-activate", proc, [port])
+
+    # -- versions and machine ------------------------------------------------------------------
+    def collect_versions(self):
+        def first_line(argv):
+            try:
+                r = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+            except OSError as e:
+                return f"unavailable ({e})"
+            text = (r.stdout + r.stderr).strip()
+            return text.splitlines()[0] if text else "unknown"
+
+        self.versions["netsvcd"] = first_line([self.args.netsvcd, "--version"])
+        self.versions["nginx"] = first_line(["nginx", "-v"])
+        self.versions["xinetd"] = first_line(["xinetd", "-version"])
+        self.versions["wrk"] = first_line(["wrk", "-v"]).split(" Copyright")[0]
+        self.versions["systemd-socket-activate"] = first_line(["systemd-socket-activate",
+                                                              "--version"])
+        self.versions["gnuplot"] = first_line(["gnuplot", "--version"])
+        self.versions.setdefault("openbsd-inetd", "not run")
+
+    @staticmethod
+    def machine():
+        model = "unknown"
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+        return {
+            "cpu": model,
+            "cores": os.cpu_count(),
+            "kernel": platform.release(),
+            "os": platform.freedesktop_os_release().get("PRETTY_NAME", "?")
+            if hasattr(platform, "freedesktop_os_release") else "?",
+            "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"),
+            "nofile_hard": resource.getrlimit(resource.RLIMIT_NOFILE)[1],
+        }
+
+    # -- one measured run ----------------------------------------------------------------------
+    def measure(self, server, action):
+        """Runs `action` (which returns its own metrics and the count of operations) and adds
+        the server's CPU per operation, its RSS, the machine's busy % and others' %."""
+        cpu0, box0, kids0 = server.cpu(), box_cpu(), children_cpu_ticks()
+        metrics = action()
+        cpu1, box1, kids1 = server.cpu(), box_cpu(), children_cpu_ticks()
+        server_ticks = cpu1 - cpu0
+        busy, total = box1[0] - box0[0], box1[1] - box0[1]
+        ops = metrics.get("ops", 0)
+        metrics["server_cpu_us_per_op"] = (server_ticks / CLK_TCK * 1e6 / ops) if ops else None
+        metrics["server_rss_kib"] = server.rss()
+        metrics["box_busy_pct"] = 100.0 * busy / total if total else None
+        # What neither the server nor the load tool used: other processes (a compile, say).
+        other = busy - server_ticks - (kids1 - kids0)
+        metrics["others_pct"] = max(0.0, 100.0 * other / total) if total else None
+        return metrics
+
+    def loadgen(self, port, clients, expect=None, send=None):
+        a = self.args
+        argv = [self.tool("loadgen"), "oneshot", "--host", HOST, "--port", str(port),
+                "--concurrency", str(clients), "--duration", str(a.duration),
+                "--timeout", str(a.timeout), "--threads", str(LOADGEN_THREADS), "--quiet",
+                # A bound on the count as well as the time, far above any rate seen here.
+                "--max-connections", str(int(a.duration * 500_000))]
+        if expect is not None:
+            argv += ["--expect-bytes", str(expect)]
+        if send:
+            argv += ["--send", send]
+        out = json.loads(run_bounded(argv, a.duration + a.timeout + 30))
+        return {
+            "rate": out["rate"], "ops": out["completed"],
+            "p50_ms": out["latency_ms"]["p50"], "p99_ms": out["latency_ms"]["p99"],
+            "p999_ms": out["latency_ms"]["p999"], "errors": out["errors"],
+        }
+
+    def wrk_argv(self, port, clients, workload, duration, flood=False):
+        a = self.args
+        threads = 1 if clients == 1 else 2
+        # wrk takes whole seconds only.
+        argv = ["wrk", f"-t{threads}", f"-c{clients}", f"-d{max(1, round(duration))}s",
+                f"--timeout", f"{max(1, int(a.timeout))}s"]
+        env = dict(os.environ)
+        if flood:
+            env.update(RACK_LETTERS=str(FLOOD_LETTERS), RACK_BLANKS=str(FLOOD_BLANKS),
+                       FLOOD_NOTICE="1")
+            script = os.path.join(HERE, "random_racks.lua")
+            return argv + ["-s", script, f"http://{HOST}:{port}/"], env
+        _name, _what, path, letters, blanks, close = HTTP_BY_NAME[workload]
+        if close:
+            argv += ["-H", "Connection: close"]
+        if path:
+            argv += ["-s", os.path.join(HERE, "wrk_report.lua"), f"http://{HOST}:{port}{path}"]
+        else:
+            env.update(RACK_LETTERS=str(letters), RACK_BLANKS=str(blanks))
+            argv += ["-s", os.path.join(HERE, "random_racks.lua"), f"http://{HOST}:{port}/"]
+        return argv, env
+
+    @staticmethod
+    def wrk_json(output):
+        for line in output.splitlines():
+            if line.startswith("WRK_JSON "):
+                return json.loads(line[len("WRK_JSON "):])
+        raise BenchError(f"wrk printed no summary: {output[-500:]}")
+
+    def wrk(self, port, clients, workload):
+        a = self.args
+        argv, env = self.wrk_argv(port, clients, workload, a.duration)
+        out = self.wrk_json(run_bounded(argv, a.duration + a.timeout + 30, env=env))
+        seconds = out["duration_us"] / 1e6
+        errors = {k: v for k, v in out["errors"].items() if v}
+        return {
+            "rate": out["requests"] / seconds if seconds else 0.0, "ops": out["requests"],
+            "p50_ms": out["latency_us"]["p50"] / 1e3, "p99_ms": out["latency_us"]["p99"] / 1e3,
+            "p999_ms": out["latency_us"]["p999"] / 1e3, "errors": errors,
+        }
+
+    def with_flood(self, action):
+        """Runs `action` while a wrk flood of the longest racks runs on the main netsvcd's
+        wordfinder; the flood is known to be on (its first answer came) before `action` starts."""
+        a = self.args
+        port = self.servers["netsvcd"].ports[0]
+        argv, env = self.wrk_argv(port, FLOOD_CONNECTIONS, None,
+                                  int(a.duration + a.timeout + 30), flood=True)
+        argv[1] = "-t1"
+        flood = self.procs.start(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            selector = selectors.DefaultSelector()
+            selector.register(flood.stderr, selectors.EVENT_READ)
+            deadline = time.monotonic() + 15
+            seen = b""
+            while b"flooding" not in seen:
+                left = deadline - time.monotonic()
+                if left <= 0 or flood.poll() is not None:
+                    raise BenchError(f"the wrk flood did not start: {seen[-300:]!r}")
+                if selector.select(timeout=left):
+                    chunk = os.read(flood.stderr.fileno(), 4096)
+                    if not chunk:
+                        raise BenchError("the wrk flood closed its stderr")
+                    seen += chunk
+            selector.close()
+            metrics = action()
+            flood.send_signal(signal.SIGINT)  # wrk stops and prints its summary
+            out, _ = flood.communicate(timeout=30)
+            summary = self.wrk_json(out.decode(errors="replace"))
+            seconds = summary["duration_us"] / 1e6
+            metrics["flood_rate"] = summary["requests"] / seconds if seconds else 0.0
+            return metrics
+        finally:
+            self.procs.stop(flood)
+
+    def run_cell(self, round_no, workload, clients, peer):
+        server = self.servers[peer if workload != "contention-flood" else "netsvcd-hello"]
+        port = server.ports[0]
+        if workload == "tcp-oneshot":
+            action = lambda: self.loadgen(port, clients, self.tcp_expect[peer])
+        elif workload == "contention-threads":
+            action = lambda: self.loadgen(port, clients, 12)
+        elif workload == "contention-flood":
+            base = lambda: self.loadgen(port, clients, self.tcp_expect["netsvcd-hello"])
+            action = (lambda: self.with_flood(base)) if peer == "flood" else base
+        else:
+            if peer == "netsvcd" and HTTP_BY_NAME[workload][2]:
+                http_get(port, HTTP_BY_NAME[workload][2])  # the rack is cached: warm
+            action = lambda: self.wrk(port, clients, workload)
+        metrics = self.measure(server, action)
+        if peer == "flood":
+            # The server's CPU went to the flood too: per hello connection it means nothing.
+            metrics["server_cpu_us_per_op"] = None
+        record = {"round": round_no, "workload": workload, "clients": clients, "peer": peer,
+                  **metrics}
+        self.records.append(record)
+        errors = sum(record["errors"].values())
+        cpu = record["server_cpu_us_per_op"]
+        log(f"  r{round_no} {workload:<24} c={clients:<5} {peer:<16} "
+            f"{record['rate']:>10.0f}/s  p99 {record['p99_ms']:8.3f} ms  "
+            f"cpu {cpu if cpu is None else round(cpu, 1)} us/op  errors {errors}"
+            + (f"  flood {record['flood_rate']:.0f}/s" if "flood_rate" in record else ""))
+
+    # -- memory --------------------------------------------------------------------------------
+    def hold(self, port, send, expect):
+        """Holds MEMORY_CONNECTIONS connections with loadgen hold; calls back once they are all
+        held and the server has read every byte; returns (hold summary, callback's value)."""
+        argv = [self.tool("loadgen"), "hold", "--host", HOST, "--port", str(port),
+                "--connections", str(MEMORY_CONNECTIONS), "--send", send, "--expect", expect,
+                "--timeout", "20", "--hold-seconds", "120", "--quiet"]
+        proc = self.procs.start(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL)
+        try:
+            selector = selectors.DefaultSelector()
+            selector.register(proc.stdout, selectors.EVENT_READ)
+            deadline = time.monotonic() + 90
+            text = b""
+            while b"\nready\n" not in text:
+                left = deadline - time.monotonic()
+                if left <= 0 or (proc.poll() is not None and not selector.select(0)):
+                    raise BenchError(f"loadgen hold never got ready: {text[-300:]!r}")
+                if selector.select(timeout=min(left, 1.0)):
+                    chunk = os.read(proc.stdout.fileno(), 4096)
+                    if not chunk and proc.poll() is not None:
+                        raise BenchError(f"loadgen hold exited: {text[-300:]!r}")
+                    text += chunk
+            selector.close()
+            summary = json.loads(text.split(b"\nready\n")[0].decode())
+            held = summary["held"]
+
+            def caught_up():
+                count, unread, queued = server_side_state(port)
+                return count >= held and unread == 0 and queued == 0
+            wait_until(caught_up, 60, f"the server to accept and read {held} connections")
+            return summary, proc
+        except BaseException:
+            self.procs.stop(proc)
+            raise
+
+    def release(self, proc):
+        out, _ = proc.communicate(timeout=30)  # closes its stdin: loadgen closes them all
+        self.procs.stop(proc)
+        lines = [l for l in out.decode().splitlines() if l.startswith("{")]
+        return json.loads(lines[-1]) if lines else {}
+
+    def warm(self, server, kind):
+        port = server.ports[-1]
+        for _ in range(20):
+            if kind == "http":
+                http_get(port, "/lexical")
+                http_get(port, "/lexical", close=True)
+            else:
+                read_tcp_answer(port)
+
+    def memory_round(self, round_no):
+        results = {"round": round_no}
+        scenarios = [("keepalive", FULL_REQUEST, "http"), ("halfsent", HALF_REQUEST, "none")]
+        for peer in ("netsvcd", "nginx"):
+            if peer == "nginx" and "nginx" not in self.servers:
+                continue
+            for scenario, send, expect in scenarios:
+                # A fresh server for each scenario: memory freed by an earlier one would be
+                # reused and hide the cost.
+                if peer == "netsvcd":
+                    ports = {k: free_port() for k in ("hello", "time", "wordfinder")}
+                    proc, log_path = self.start_netsvcd(
+                        f"memory-{scenario}-r{round_no}",
+                        [(k, ports[k]) for k in ("hello", "time", "wordfinder")],
+                        log_level="info")
+                    server = Server("netsvcd", proc, [ports["hello"], ports["time"],
+                                                      ports["wordfinder"]])
+                    for port in server.ports[:2]:
+                        for _ in range(10):
+                            read_tcp_answer(port)
+                else:
+                    server = self.start_nginx(f"nginx-memory-{scenario}-r{round_no}")
+                    log_path = None
+                try:
+                    self.warm(server, "http")
+                    port = server.ports[-1]
+                    before = server.rss()
+                    if peer == "netsvcd" and scenario == "keepalive":
+                        results["netsvcd_idle_rss_kib"] = before
+                        self.index_line = self.index_line or self.find_index_line(log_path)
+                    if peer == "nginx" and scenario == "keepalive":
+                        results["nginx_idle_rss_kib"] = before
+                    summary, holder = self.hold(port, send, expect)
+                    after = server.rss()
+                    final = self.release(holder)
+                    held = summary["held"]
+                    results[f"{peer}_{scenario}"] = {
+                        "held": held, "failed": summary["failed"], "errors": summary["errors"],
+                        "rss_before_kib": before, "rss_after_kib": after,
+                        "bytes_per_connection": (after - before) * 1024 / held if held else None,
+                        "dropped_by_server": final.get("dropped_by_server"),
+                    }
+                finally:
+                    self.procs.stop(server.proc)
+        # netsvcd without a wordfinder listener: its idle RSS, to size the word index.
+        ports = [free_port(), free_port()]
+        proc, _ = self.start_netsvcd(f"memory-nowordfinder-r{round_no}",
+                                     [("hello", ports[0]), ("time", ports[1])])
+        try:
+            server = Server("netsvcd", proc, ports)
+            for port in ports:
+                for _ in range(10):
+                    read_tcp_answer(port)
+            results["netsvcd_idle_rss_without_wordfinder_kib"] = server.rss()
+        finally:
+            self.procs.stop(proc)
+        self.memory.append(results)
+        log(f"  r{round_no} memory: " + json.dumps({k: v for k, v in results.items()
+                                                    if not isinstance(v, dict)})
+            + " " + ", ".join(f"{k} {v['bytes_per_connection']:.0f} B/conn"
+                              for k, v in results.items() if isinstance(v, dict)
+                              and v.get("bytes_per_connection") is not None))
+
+    def find_index_line(self, log_path):
+        text = self.read_log(log_path) if log_path else ""
+        for line in text.splitlines():
+            if re.search(r"\bindex\b", line, re.I) and re.search(
+                    r"\d(\.\d+)?\s*(KiB|MiB|GiB|kB|MB|bytes)\b", line):
+                return line
+        return None
+
+    @staticmethod
+    def index_bytes_from_line(line):
+        m = re.search(r"\bindex\b[^0-9]*?(\d+(?:\.\d+)?)\s*(KiB|MiB|GiB|kB|MB|bytes)\b", line, re.I)
+        if not m:
+            return None
+        scale = {"kib": 1024, "mib": 1024 ** 2, "gib": 1024 ** 3, "kb": 1000, "mb": 1000 ** 2,
+                 "bytes": 1}[m.group(2).lower()]
+        return float(m.group(1)) * scale
+
+    # -- xinetd at its default limits ----------------------------------------------------------
+    def xinetd_defaults_demo(self):
+        """xinetd with no limit set: its defaults (cps = 50 10) shut the port under load."""
+        a = self.args
+        try:
+            server = self.start_xinetd("xinetd-defaults", raised=False)
+        except (BenchError, OSError) as e:
+            self.xinetd_defaults = {"error": str(e)}
+            return
+        port = server.ports[0]
+        try:
+            duration = min(2.0, a.duration)
+            argv = [self.tool("loadgen"), "oneshot", "--host", HOST, "--port", str(port),
+                    "--concurrency", "64", "--duration", str(duration), "--timeout", "1",
+                    "--threads", str(LOADGEN_THREADS), "--quiet"]
+            out = json.loads(run_bounded(argv, duration + 30))
+            shut = not listening(port)
+            result = {"clients": 64, "duration_s": duration, "completed": out["completed"],
+                      "failed": out["error_total"], "errors": out["errors"],
+                      "port_shut_after": shut}
+            if shut and not a.smoke:
+                start = time.monotonic()
+                try:
+                    wait_until(lambda: listening(port), 30, "xinetd to reopen its port", 0.1)
+                    result["reopened_after_s"] = round(time.monotonic() - start, 1)
+                except BenchError:
+                    result["reopened_after_s"] = None
+            self.xinetd_defaults = result
+            log(f"  xinetd at default limits: {json.dumps(result)}")
+        finally:
+            self.procs.stop(server.proc)
+
+    # -- the plan ------------------------------------------------------------------------------
+    def plan(self):
+        a = self.args
+        cells = []
+        http_names = [w[0] for w in HTTP_WORKLOADS]
+        if a.smoke:
+            cells.append(("tcp-oneshot", 64, TCP_PEERS))
+            cells.append(("tcp-oneshot", 1, TCP_PEERS[:3]))
+            cells.append(("tcp-oneshot", 1024, TCP_PEERS[:3]))
+            for name in ("http-lexical-keepalive", "http-random7-keepalive", "http-lexical-close"):
+                cells.append((name, 64, HTTP_PEERS))
+        else:
+            for clients in a.clients:
+                cells.append(("tcp-oneshot", clients, TCP_PEERS))
+            for name in http_names:
+                for clients in a.clients:
+                    cells.append((name, clients, HTTP_PEERS))
+        cells.append(("contention-threads", 64, ["threads-1", "threads-2"]))
+        cells.append(("contention-flood", 64, ["quiet", "flood"]))
+        cells.append(("contention-flood", 1, ["quiet", "flood"]))
+        if a.only:
+            cells = [c for c in cells if re.search(a.only, c[0])]
+        available = []
+        for workload, clients, peers in cells:
+            peers = [p for p in peers if p in self.servers or workload == "contention-flood"]
+            if peers:
+                available.append((workload, clients, peers))
+        return available
+
+    def run(self):
+        a = self.args
+        started = time.monotonic()
+        self.start_peers()
+        self.collect_versions()
+        log(f"run.py: peers up: {', '.join(sorted(self.servers))}; temp dir {self.tmp}")
+        if not a.only or re.search(a.only, "xinetd-defaults"):
+            self.xinetd_defaults_demo()
+        cells = self.plan()
+        for round_no in range(1, a.rounds + 1):
+            log(f"run.py: round {round_no} of {a.rounds}")
+            for workload, clients, peers in cells:
+                shift = (round_no - 1) % len(peers)
+                for peer in peers[shift:] + peers[:shift]:
+                    self.run_cell(round_no, workload, clients, peer)
+            if not a.only or re.search(a.only, "memory"):
+                self.memory_round(round_no)
+        self.elapsed = time.monotonic() - started
+        # netsvcd runs at log_level warning: anything it logged is worth a look.
+        lines = [l for l in self.read_log(self.main_log).splitlines() if l.strip()]
+        if lines:
+            self.peer_notes["netsvcd log"] = (f"{len(lines)} line(s) at warning or above "
+                                              f"(last 2000 bytes); last: {lines[-1]}")
+
+
+# ---- report ----------------------------------------------------------------------------------
+
+def median_of(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def fmt(value, digits=3):
+    if value is None:
+        return "-"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    if abs(value) >= 100:
+        return f"{value:.0f}"
+    return f"{value:.{digits}g}"
+
+
+def summarise(bench):
+    """Medians per (workload, clients, peer)."""
+    groups = {}
+    for r in bench.records:
+        groups.setdefault((r["workload"], r["clients"], r["peer"]), []).append(r)
+    medians = {}
+    for key, runs in groups.items():
+        errors = {}
+        for r in runs:
+            for kind, n in r["errors"].items():
+                errors[kind] = errors.get(kind, 0) + n
+        medians[key] = {
+            "runs": len(runs),
+            **{m: median_of([r.get(m) for r in runs]) for m in (
+                "rate", "p50_ms", "p99_ms", "p999_ms", "server_cpu_us_per_op",
+                "server_rss_kib", "box_busy_pct", "others_pct", "flood_rate")},
+            "errors": errors, "error_total": sum(errors.values()),
+        }
+    return medians
+
+
+def pct(value):
+    return "-" if value is None else f"{value:.0f}"
+
+
+def ratio(a, b):
+    return a / b if a is not None and b not in (None, 0) else None
+
+
+def ratio_rows(bench, medians):
+    rows = []
+    keys = sorted({(w, c) for (w, c, _p) in medians}, key=lambda k: (order_of(k[0]), k[1]))
+    for workload, clients in keys:
+        if workload == "tcp-oneshot":
+            pairs = [(n, o) for n in ("netsvcd-hello", "netsvcd-time")
+                     for o in ("reference", "openbsd-inetd", "xinetd", "socket-activate")]
+        elif workload.startswith("http-"):
+            pairs = [("netsvcd", "nginx")]
+        elif workload == "contention-threads":
+            pairs = [("threads-2", "threads-1")]
+        else:
+            pairs = [("flood", "quiet")]
+        for mine, other in pairs:
+            m, o = medians.get((workload, clients, mine)), medians.get((workload, clients, other))
+            if not m or not o:
+                continue
+            rows.append({"workload": workload, "clients": clients, "netsvcd": mine,
+                         "peer": other, "rate": ratio(m["rate"], o["rate"]),
+                         "p99": ratio(m["p99_ms"], o["p99_ms"]),
+                         "cpu_per_op": ratio(m["server_cpu_us_per_op"],
+                                             o["server_cpu_us_per_op"])})
+    return rows
+
+
+def order_of(workload):
+    names = ["tcp-oneshot"] + [w[0] for w in HTTP_WORKLOADS] + ["contention-threads",
+                                                               "contention-flood"]
+    return names.index(workload) if workload in names else len(names)
+
+
+def memory_summary(bench):
+    mem = bench.memory
+    if not mem:
+        return {}
+    out = {}
+    for key in ("netsvcd_idle_rss_kib", "nginx_idle_rss_kib",
+                "netsvcd_idle_rss_without_wordfinder_kib"):
+        out[key] = median_of([m.get(key) for m in mem])
+    for peer in ("netsvcd", "nginx"):
+        for scenario in ("keepalive", "halfsent"):
+            runs = [m[f"{peer}_{scenario}"] for m in mem if f"{peer}_{scenario}" in m]
+            if runs:
+                out[f"{peer}_{scenario}_bytes_per_connection"] = median_of(
+                    [r["bytes_per_connection"] for r in runs])
+                out[f"{peer}_{scenario}_held"] = min(r["held"] for r in runs)
+                out[f"{peer}_{scenario}_dropped_by_server"] = max(
+                    (r["dropped_by_server"] or 0) for r in runs)
+    index = None
+    if bench.index_line:
+        index = Bench.index_bytes_from_line(bench.index_line)
+        out["index_source"] = f"netsvcd's start-up log: {bench.index_line.strip()}"
+    if index is None and out.get("netsvcd_idle_rss_kib") and out.get(
+            "netsvcd_idle_rss_without_wordfinder_kib"):
+        index = 1024 * (out["netsvcd_idle_rss_kib"]
+                        - out["netsvcd_idle_rss_without_wordfinder_kib"])
+        out["index_source"] = ("RSS with a wordfinder listener minus RSS without one "
+                               "(the start-up log does not state the index size)")
+    out["index_bytes"] = index
+    return out
+
+
+def targets(bench, medians, memory):
+    lines = []
+
+    def add(text, value, limit, op, unit="x", note=None):
+        decimals = 2 if unit == " ms" else 0
+        if value is None:
+            status = "n/a"
+            shown = "not measured"
+        else:
+            ok = value >= limit if op == ">=" else (value <= limit if op == "<=" else value < limit)
+            status = "met" if ok else "NOT met"
+            # Three decimals for ratios, so that 0.996x does not read as a missed 1.00x.
+            shown = f"{value:.3f}x" if unit == "x" else f"{value:,.{decimals}f}{unit}"
+        if limit is None:
+            target = text
+        else:
+            limit_text = f"{limit:.2f}x" if unit == "x" else f"{limit:,.{decimals}f}{unit}"
+            target = f"{text} {op} {limit_text}"
+        lines.append({"target": target, "measured": shown,
+                      "status": status, **({"note": note} if note else {})})
+
+    def med(workload, clients, peer, metric):
+        m = medians.get((workload, clients, peer))
+        return m.get(metric) if m else None
+
+    for svc in ("hello", "time"):
+        me = f"netsvcd-{svc}"
+        add(f"{svc}, 64 clients: connections/s vs the reference server",
+            ratio(med("tcp-oneshot", 64, me, "rate"), med("tcp-oneshot", 64, "reference", "rate")),
+            1.0, ">=")
+        add(f"{svc}, 64 clients: connections/s vs openbsd-inetd",
+            ratio(med("tcp-oneshot", 64, me, "rate"),
+                  med("tcp-oneshot", 64, "openbsd-inetd", "rate")), 1.15, ">=")
+        add(f"{svc}, 64 clients: server CPU per connection vs the reference's",
+            ratio(med("tcp-oneshot", 64, me, "server_cpu_us_per_op"),
+                  med("tcp-oneshot", 64, "reference", "server_cpu_us_per_op")), 1.1, "<=")
+        add(f"{svc}, 1 client: p99 latency vs the reference's",
+            ratio(med("tcp-oneshot", 1, me, "p99_ms"),
+                  med("tcp-oneshot", 1, "reference", "p99_ms")),
+            1.2, "<=")
+        m = medians.get(("tcp-oneshot", 1024, me))
+        add(f"{svc}, 1,024 clients: errors (all rounds)", m["error_total"] if m else None, 0,
+            "<=", unit="", note=json.dumps(m["errors"]) if m and m["errors"] else None)
+    add("wordfinder, one cached rack, keep-alive, 64 clients: requests/s vs nginx",
+        ratio(med("http-lexical-keepalive", 64, "netsvcd", "rate"),
+              med("http-lexical-keepalive", 64, "nginx", "rate")), 1.0, ">=")
+    add("wordfinder, random uncached 7-letter racks, keep-alive, 64 clients: requests/s vs nginx",
+        ratio(med("http-random7-keepalive", 64, "netsvcd", "rate"),
+              med("http-random7-keepalive", 64, "nginx", "rate")), 0.6, ">=")
+    add("wordfinder, one cached rack, Connection: close, 64 clients: requests/s vs nginx (close)",
+        ratio(med("http-lexical-close", 64, "netsvcd", "rate"),
+              med("http-lexical-close", 64, "nginx", "rate")), 1.0, ">=")
+    index = memory.get("index_bytes")
+    idle = memory.get("netsvcd_idle_rss_kib")
+    limit_kib = 8 * 1024 + index / 1024 if index is not None else None
+    if limit_kib is not None:
+        add(f"memory: netsvcd idle RSS (KiB) < 8 MiB + the index ({index / 1024:,.0f} KiB) =",
+            idle, limit_kib, "<", unit=" KiB")
+    else:
+        add("memory: netsvcd idle RSS < 8 MiB + the index", None, None, "<", unit=" KiB")
+    nginx_ka = memory.get("nginx_keepalive_bytes_per_connection")
+    add("memory: bytes per idle keep-alive connection",
+        memory.get("netsvcd_keepalive_bytes_per_connection"), 1024, "<=", unit=" B",
+        note=f"nginx: {nginx_ka:,.0f} B" if nginx_ka is not None else None)
+    nginx_hs = memory.get("nginx_halfsent_bytes_per_connection")
+    add("memory: bytes per half-sent request", memory.get("netsvcd_halfsent_bytes_per_connection"),
+        2048, "<=", unit=" B", note=f"nginx: {nginx_hs:,.0f} B" if nginx_hs is not None else None)
+    add("contention: CPU per hello connection, threads 2 vs threads 1 (64 clients)",
+        ratio(med("contention-threads", 64, "threads-2", "server_cpu_us_per_op"),
+              med("contention-threads", 64, "threads-1", "server_cpu_us_per_op")), 1.1, "<=")
+    for clients in (64, 1):
+        quiet, flooded = (med("contention-flood", clients, p, "p99_ms") for p in ("quiet", "flood"))
+        add(f"contention: hello p99 increase under the wordfinder flood ({clients} client"
+            f"{'s' if clients > 1 else ''})",
+            flooded - quiet if quiet is not None and flooded is not None else None, 2.0, "<=",
+            unit=" ms")
+    return lines
+
+
+def error_text(errors):
+    if not errors:
+        return "0"
+    kinds = ", ".join(f"{k} {v}" for k, v in sorted(errors.items()))
+    return f"{sum(errors.values())} ({kinds})"
+
+
+def tables(bench, medians, ratios, memory, target_lines, markdown):
+    out = []
+
+    def table(headers, rows, align):
+        widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) if rows else len(str(h))
+                  for i, h in enumerate(headers)]
+        def line(cells):
+            parts = [(str(c).rjust(w) if a == "r" else str(c).ljust(w))
+                     for c, w, a in zip(cells, widths, align)]
+            return (f"| {' | '.join(parts)} |") if markdown else "  ".join(parts).rstrip()
+        out.append(line(headers))
+        if markdown:
+            out.append("|" + "|".join(("-" * (w + 1) + ":") if a == "r" else ("-" * (w + 2))
+                                      for w, a in zip(widths, align)) + "|")
+        else:
+            out.append("  ".join("-" * w for w in widths))
+        for r in rows:
+            out.append(line(r))
+        out.append("")
+
+    def heading(text):
+        out.append(f"## {text}" if markdown else f"== {text}")
+        out.append("")
+
+    machine = bench.machine_info
+    heading("Machine")
+    for k in ("cpu", "cores", "kernel", "os", "date", "nofile_hard"):
+        out.append(f"- {k}: {machine[k]}" if markdown else f"  {k}: {machine[k]}")
+    for k, v in bench.versions.items():
+        out.append(f"- {k}: {v}" if markdown else f"  {k}: {v}")
+    a = bench.args
+    settings = (f"{a.rounds} round(s), {a.duration} s per run, per-connection timeout "
+                f"{a.timeout} s,"
+                f" loadgen --threads {LOADGEN_THREADS}, wrk -t2 (-t1 at 1 client); medians over "
+                f"rounds; errors summed over rounds; whole run {bench.elapsed / 60:.1f} min")
+    out.append(f"- settings: {settings}" if markdown else f"  settings: {settings}")
+    for k, v in bench.peer_notes.items():
+        out.append(f"- {k}: {v}" if markdown else f"  {k}: {v}")
+    out.append("")
+
+    busy = [r for r in bench.records if (r.get("others_pct") or 0) > OTHERS_WARN_PCT]
+    if busy:
+        text = (f"warning: {len(busy)} of {len(bench.records)} runs saw more than "
+                f"{OTHERS_WARN_PCT}% of the machine's CPU used by other processes or interrupts "
+                f"(column others %): the machine was not quiet, and those numbers are not "
+                f"the servers' alone.")
+        out.append(text)
+        out.append("")
+
+    heading("Medians")
+    rows = []
+    for (workload, clients, peer), m in sorted(medians.items(), key=lambda kv: (
+            order_of(kv[0][0]), kv[0][1], kv[0][2])):
+        rows.append([workload, clients, peer, fmt(m["rate"]), fmt(m["p50_ms"]), fmt(m["p99_ms"]),
+                     fmt(m["p999_ms"]), error_text(m["errors"]), fmt(m["server_cpu_us_per_op"]),
+                     fmt(m["server_rss_kib"] / 1024 if m["server_rss_kib"] else None),
+                     pct(m["box_busy_pct"]), pct(m["others_pct"])])
+    table(["workload", "clients", "peer", "rate/s", "p50 ms", "p99 ms", "p99.9 ms", "errors",
+           "CPU us/op", "RSS MiB", "box busy %", "others %"], rows,
+          ["l", "r", "l", "r", "r", "r", "r", "l", "r", "r", "r", "r"])
+    if not markdown:
+        out.append("  rate: connections/s (TCP) or requests/s (HTTP); CPU us/op: the server's "
+                   "CPU time per connection or request (the flood runs: none, the flood "
+                   "shares it); "
+                   "box busy %: the whole machine; others %: what neither the server nor the load "
+                   "tool used (other processes, interrupts): a disturbed run shows here")
+        out.append("")
+
+    heading("Ratios netsvcd / peer (medians)")
+    rows = [[r["workload"], r["clients"], r["netsvcd"], r["peer"], fmt(r["rate"]), fmt(r["p99"]),
+             fmt(r["cpu_per_op"])] for r in ratios]
+    table(["workload", "clients", "netsvcd", "vs peer", "rate x", "p99 x", "CPU/op x"], rows,
+          ["l", "r", "l", "l", "r", "r", "r"])
+
+    heading("Memory (medians over rounds)")
+    rows = []
+    for key, text in (("netsvcd_idle_rss_kib", "netsvcd idle RSS after start and warm-up"),
+                      ("netsvcd_idle_rss_without_wordfinder_kib",
+                       "netsvcd idle RSS, no wordfinder listener"),
+                      ("nginx_idle_rss_kib", "nginx idle RSS (master + 2 workers, VmRSS summed)")):
+        if memory.get(key) is not None:
+            rows.append([text, f"{memory[key]:,.0f} KiB"])
+    if memory.get("index_bytes") is not None:
+        rows.append(["word index", f"{memory['index_bytes'] / 1024:,.0f} KiB"])
+    for peer in ("netsvcd", "nginx"):
+        for scenario, text in (("keepalive", "idle keep-alive connection (after GET /lexical)"),
+                               ("halfsent", "half-sent request head")):
+            v = memory.get(f"{peer}_{scenario}_bytes_per_connection")
+            if v is not None:
+                rows.append([f"{peer}: per {text}",
+                             f"{v:,.0f} B (held {memory[f'{peer}_{scenario}_held']}, "
+                             f"closed by server {memory[f'{peer}_{scenario}_dropped_by_server']})"])
+    table(["what", "value"], rows, ["l", "l"])
+    if memory.get("index_source"):
+        out.append(f"index size from: {memory['index_source']}")
+        out.append("")
+
+    heading("xinetd at its default limits (cps = 50 10)")
+    x = bench.xinetd_defaults or {}
+    if "error" in x:
+        out.append(f"not run: {x['error']}")
+    elif x:
+        text = (f"64 clients for {x['duration_s']} s: {x['completed']} connections served, "
+                f"{x['failed']} failed ({error_text(x['errors'])}); port shut afterwards: "
+                f"{'yes' if x['port_shut_after'] else 'no'}")
+        if "reopened_after_s" in x:
+            text += (f"; reopened after {x['reopened_after_s']} s" if x["reopened_after_s"]
+                     is not None else "; not reopened within 30 s")
+        out.append(text)
+    out.append("")
+
+    heading("Targets")
+    rows = [[t["status"], t["target"],
+             t["measured"] + (f"  ({t['note']})" if t.get("note") else "")]
+            for t in target_lines]
+    table(["status", "target", "measured"], rows, ["l", "l", "l"])
+    return "\n".join(out)
+
+
+def charts(bench, medians, out_dir):
+    """PNG charts with gnuplot: per workload family, rate and p99 by clients, a line per peer."""
+    if not shutil.which("gnuplot"):
+        log("run.py: gnuplot not found: no charts")
+        return []
+    families = ["tcp-oneshot"] + [w[0] for w in HTTP_WORKLOADS]
+    written = []
+    script = []
+    for family in families:
+        peers = sorted({p for (w, _c, p) in medians if w == family})
+        if not peers:
+            continue
+        for metric, label, log_y in (("rate", "connections or requests per second", False),
+                                     ("p99_ms", "p99 latency (ms, log scale)", True)):
+            name = f"{family}-{'rate' if metric == 'rate' else 'p99'}.png"
+            blocks, plots = [], []
+            for i, peer in enumerate(peers):
+                points = sorted((c, m[metric]) for (w, c, p), m in medians.items()
+                                if w == family and p == peer and m[metric])
+                if not points:
+                    continue
+                blocks.append(f"$d{i} << EOD\n" + "\n".join(f"{c} {v}" for c, v in points)
+                              + "\nEOD")
+                plots.append(f"$d{i} using 1:2 with linespoints lw 2 pt 7 title '{peer}'")
+            if not plots:
+                continue
+            script += blocks
+            script += [
+                f"set output '{os.path.join(out_dir, name)}'",
+                f"set title '{WORKLOAD_TEXT.get(family, family)}' noenhanced",
+                f"set ylabel '{label}'",
+                "set logscale y" if log_y else "unset logscale y",
+                "set yrange [*:*]" if log_y else "set yrange [0:*]",
+                "plot " + ", ".join(plots),
+            ]
+            written.append(name)
+    if not written:
+        return []
+    header = ["set terminal pngcairo size 960,560 noenhanced font ',10'",
+              "set logscale x 2", "set xtics ('1' 1, '64' 64, '1024' 1024)",
+              "set xrange [0.7:1500]", "set xlabel 'concurrent clients'", "set grid",
+              "set key outside right top"]
+    result = subprocess.run(["gnuplot"], input="\n".join(header + script) + "\n", text=True,
+                            capture_output=True, timeout=120)
+    if result.returncode != 0:
+        log(f"run.py: gnuplot failed: {result.stderr.strip()[-500:]}")
+        return []
+    return written
+
+
+def write_report(bench):
+    out_dir = bench.args.out
+    os.makedirs(out_dir, exist_ok=True)
+    medians = summarise(bench)
+    ratios = ratio_rows(bench, medians)
+    memory = memory_summary(bench)
+    target_lines = targets(bench, medians, memory)
+    text = tables(bench, medians, ratios, memory, target_lines, markdown=False)
+    print(text, flush=True)
+    with open(os.path.join(out_dir, "results.md"), "w") as f:
+        f.write("# netsvcd against its peers (bench/run.py)\n\n"
+                "Medians over rounds; noisy on a shared 2-core machine: check the others % "
+                "column.\n\n")
+        f.write(tables(bench, medians, ratios, memory, target_lines, markdown=True) + "\n")
+    pngs = charts(bench, medians, out_dir)
+    doc = {
+        "machine": bench.machine_info, "versions": bench.versions,
+        "settings": {"rounds": bench.args.rounds, "duration_s": bench.args.duration,
+                     "timeout_s": bench.args.timeout, "smoke": bench.args.smoke,
+                     "loadgen_threads": LOADGEN_THREADS, "memory_connections": MEMORY_CONNECTIONS,
+                     "flood": {"connections": FLOOD_CONNECTIONS, "letters": FLOOD_LETTERS,
+                               "blanks": FLOOD_BLANKS},
+                     "elapsed_s": round(bench.elapsed, 1)},
+        "peer_notes": bench.peer_notes,
+        "runs": bench.records,
+        "medians": [{"workload": w, "clients": c, "peer": p, **m}
+                    for (w, c, p), m in sorted(medians.items(), key=lambda kv: (
+                        order_of(kv[0][0]), kv[0][1], kv[0][2]))],
+        "ratios": ratios, "memory_rounds": bench.memory, "memory": memory,
+        "xinetd_default_limits": bench.xinetd_defaults, "targets": target_lines, "charts": pngs,
+    }
+    with open(os.path.join(out_dir, "results.json"), "w") as f:
+        json.dump(doc, f, indent=1)
+        f.write("\n")
+    log(f"run.py: wrote {out_dir}/results.json, results.md"
+        + (f" and {len(pngs)} chart(s)" if pngs else ""))
+
+
+# ---- main ------------------------------------------------------------------------------------
+
+def parse_args():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--build-dir", default=os.path.join(ROOT, "build"),
+                   help="CMake build directory with bench/loadgen etc. (default build/)")
+    p.add_argument("--netsvcd", help="the netsvcd binary (default BUILD_DIR/daemon/netsvcd)")
+    p.add_argument("--out", default=os.environ.get("BENCH_OUT"),
+                   help="output directory (default $BENCH_OUT, else bench/results, or "
+                        "BUILD_DIR/bench-smoke with --smoke)")
+    p.add_argument("--peers-cache", help="where the unpacked openbsd-inetd is kept between runs "
+                                         "(default BUILD_DIR/bench-peers)")
+    p.add_argument("--smoke", action="store_true",
+                   help="about a minute: one round, 2 s runs, 64 clients (plus the runs the "
+                        "targets need at 1 and 1,024)")
+    p.add_argument("--quick", action="store_true",
+                   help="the full matrix once with 1 s runs (to test the harness)")
+    p.add_argument("--rounds", type=int, help="rounds (default 3; 1 with --smoke or --quick)")
+    p.add_argument("--duration", type=float, help="seconds per run (default 4; 2 with --smoke, "
+                                                  "1 with --quick; wrk rounds to whole seconds)")
+    p.add_argument("--timeout", type=float, help="per-connection timeout in seconds "
+                                                 "(default 5; 2 with --smoke)")
+    p.add_argument("--only", help="only the workloads matching this regex (testing)")
+    a = p.parse_args()
+    short = a.smoke or a.quick
+    a.rounds = a.rounds or (1 if short else 3)
+    a.duration = a.duration or (2.0 if a.smoke else 1.0 if a.quick else 4.0)
+    a.timeout = a.timeout or (2.0 if a.smoke else 5.0)
+    a.clients = [1, 64, 1024]
+    a.build_dir = os.path.abspath(a.build_dir)
+    a.netsvcd = os.path.abspath(a.netsvcd or os.path.join(a.build_dir, "daemon", "netsvcd"))
+    a.peers_cache = a.peers_cache or os.path.join(a.build_dir, "bench-peers")
+    a.out = os.path.abspath(a.out or (os.path.join(a.build_dir, "bench-smoke") if a.smoke
+                                      else os.path.join(HERE, "results")))
+    if a.rounds < 1 or a.duration <= 0 or a.timeout <= 0:
+        p.error("--rounds, --duration and --timeout must be positive")
+    return a
+
+
+def main():
+    args = parse_args()
+    missing = [t for t in ("wrk", "ss", "unshare") if not shutil.which(t)]
+    if missing:
+        log(f"run.py: missing {', '.join(missing)}: make bench-deps installs them")
+        return 1
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    bench = Bench(args)
+    atexit.register(bench.cleanup)
+
+    def on_signal(signum, _frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+    # SIGINT too, even when started with it ignored (a background job of a script).
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, on_signal)
+    try:
+        bench.machine_info = Bench.machine()
+        bench.run()
+        write_report(bench)
+        return 0
+    except KeyboardInterrupt:
+        log("run.py: interrupted: stopping every server")
+        return 130
+    except BenchError as e:
+        log(f"run.py: {e}")
+        return 1
+    finally:
+        bench.cleanup()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
