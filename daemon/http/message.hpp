@@ -3,10 +3,11 @@
 // values, no shared state; a Router is immutable and thread-safe.
 #pragma once
 
+#include <array>
+#include <cstddef>
+#include <memory>
 #include <string>
 #include <string_view>
-#include <utility>
-#include <vector>
 
 namespace netsvcd::http {
 
@@ -19,11 +20,35 @@ struct Request {
   std::string_view accept;  // the Accept header, empty if none
 };
 
+// A few bytes kept inside the response itself, for the part of a body that changes with every
+// request ("time"): no allocation. Appending past the capacity is a bug, and throws.
+class InlineText {
+ public:
+  static constexpr std::size_t kCapacity = 46;
+  void append(std::string_view text);
+  std::string_view view() const { return {chars_.data(), size_}; }
+
+ private:
+  std::array<char, kCapacity> chars_{};
+  std::size_t size_ = 0;
+};
+
+// The body is sent as three parts in order: `prefix`, then `*shared`, then `tail`, so that
+// bytes rendered once (a cached answer) are sent as they are, with neither a copy nor an
+// allocation per request.
 struct Response {
   unsigned status = 200;
-  std::string content_type = "application/json";
-  std::string body;
-  std::vector<std::pair<std::string, std::string>> headers;  // beyond Date, Server, Content-*
+  std::string_view content_type = "application/json";  // text that outlives the response
+  std::string_view allow;   // the Allow header's value (with a 405), text that outlives it
+  std::string_view prefix;  // text that outlives the response
+  std::shared_ptr<const std::string> shared;
+  InlineText tail;
+
+  std::size_t body_size() const {
+    return prefix.size() + (shared ? shared->size() : 0) + tail.view().size();
+  }
+  // The whole body in one string: for tests and messages, not for sending.
+  std::string body() const;
 };
 
 // Answers one request. Implementations are immutable and thread-safe: many connections call
@@ -36,5 +61,8 @@ class Router {
 
 // {"error": message} with `status`: how every error of the HTTP services is answered.
 Response error_response(unsigned status, std::string_view message);
+// `text` as the whole body, with `status` and `content_type`.
+Response text_response(unsigned status, std::string_view content_type,
+                       std::shared_ptr<const std::string> text);
 
 }  // namespace netsvcd::http

@@ -1,9 +1,15 @@
 #include "http/session.hpp"
 
-#include <spdlog/spdlog.h>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
+#include <array>
+#include <cstring>
 #include <ctime>
+#include <optional>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+#include <boost/beast/http/basic_parser.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/status.hpp>
 
 #include "connection/deadlines.hpp"
 #include "connection/lingering_close.hpp"
@@ -16,197 +22,351 @@ namespace {
 
 namespace beast = boost::beast;
 namespace bhttp = beast::http;
+using connection::Deadlines;
 
 std::string_view view(beast::string_view text) {
   return {text.data(), text.size()};
 }
 
-// RFC 9110's IMF-fixdate, in the C locale netsvcd always runs in.
-std::string http_date(std::chrono::system_clock::time_point now) {
-  const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char text[40];
-  const std::size_t length = std::strftime(text, sizeof text, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-  return {text, length};
+// Beast's parser, keeping of a request head only what the session and its router need, as
+// views into the buffer it parses: no allocation. Bodies are never read (eager is off): a
+// request with one is refused.
+class RequestHead final : public bhttp::basic_parser<true> {
+ public:
+  bhttp::verb method = bhttp::verb::unknown;
+  std::string_view method_text;
+  std::string_view target;
+  std::string_view accept;
+  int version = 11;
+  bool has_host = false;
+
+ private:
+  void on_request_impl(bhttp::verb verb, beast::string_view method_string,
+                       beast::string_view request_target, int http_version,
+                       boost::system::error_code&) override {
+    method = verb;
+    method_text = view(method_string);
+    target = view(request_target);
+    version = http_version;
+  }
+  void on_response_impl(int, beast::string_view, int, boost::system::error_code&) override {}
+  void on_field_impl(bhttp::field name, beast::string_view, beast::string_view value,
+                     boost::system::error_code&) override {
+    if (name == bhttp::field::host) has_host = true;
+    if (name == bhttp::field::accept && accept.empty()) accept = view(value);
+  }
+  void on_header_impl(boost::system::error_code&) override {}
+  void on_body_init_impl(const boost::optional<std::uint64_t>&,
+                         boost::system::error_code&) override {}
+  std::size_t on_body_impl(beast::string_view body, boost::system::error_code&) override {
+    return body.size();
+  }
+  void on_chunk_header_impl(std::uint64_t, beast::string_view,
+                            boost::system::error_code&) override {}
+  std::size_t on_chunk_body_impl(std::uint64_t, beast::string_view body,
+                                 boost::system::error_code&) override {
+    return body.size();
+  }
+  void on_finish_impl(boost::system::error_code&) override {}
+};
+
+// What one request needs while it is read and answered, and nothing while the connection waits
+// between requests: it goes back to the thread's pool then, as nginx frees a kept-alive
+// connection's buffers. The head is read into `small`, or `large` when it outgrows that.
+class RequestState {
+ public:
+  static constexpr std::size_t kSmall = 1024;
+
+  std::optional<RequestHead> parser;
+  Response response;
+  std::array<char, 320> head;  // the response's status line and header fields
+
+  std::string_view unparsed() const { return {data() + begin_, end_ - begin_}; }
+  std::size_t buffered() const { return end_ - begin_; }
+  void consume(std::size_t bytes) { begin_ += bytes; }
+  // Room for the next read; the bytes of the next request are moved to the front first.
+  asio::mutable_buffer free_space() {
+    if (begin_ > 0) {
+      std::memmove(data(), data() + begin_, end_ - begin_);
+      end_ -= begin_;
+      begin_ = 0;
+    }
+    return {data() + end_, capacity() - end_};
+  }
+  void filled(std::size_t bytes) { end_ += bytes; }
+  bool full() const { return begin_ == 0 && end_ == capacity(); }
+  // Moves what is buffered to a buffer of `capacity` bytes, once.
+  void grow(std::size_t capacity) {
+    if (large_) return;
+    large_ = std::make_unique<char[]>(capacity);
+    large_capacity_ = capacity;
+    std::memcpy(large_.get(), small_.data() + begin_, end_ - begin_);
+    end_ -= begin_;
+    begin_ = 0;
+  }
+  // Ready for another request of any connection on this thread.
+  void clear() {
+    parser.reset();
+    response = Response{};
+    begin_ = end_ = 0;
+    large_.reset();
+    large_capacity_ = 0;
+  }
+
+ private:
+  const char* data() const { return large_ ? large_.get() : small_.data(); }
+  char* data() { return large_ ? large_.get() : small_.data(); }
+  std::size_t capacity() const { return large_ ? large_capacity_ : small_.size(); }
+
+  std::size_t begin_ = 0;
+  std::size_t end_ = 0;
+  std::unique_ptr<char[]> large_;
+  std::size_t large_capacity_ = 0;
+  std::array<char, kSmall> small_;
+};
+
+// The RequestStates of one pool thread that no connection holds: taken and given back without
+// an allocation in the steady state. A connection stays on its thread, so no lock.
+class StatePool {
+ public:
+  static constexpr std::size_t kKept = 64;  // more than that are freed
+
+  std::unique_ptr<RequestState> take() {
+    if (free_.empty()) return std::make_unique<RequestState>();
+    auto state = std::move(free_.back());
+    free_.pop_back();
+    return state;
+  }
+  void give(std::unique_ptr<RequestState> state) {
+    state->clear();
+    if (free_.size() < kKept) free_.push_back(std::move(state));
+  }
+
+ private:
+  std::vector<std::unique_ptr<RequestState>> free_;
+};
+
+thread_local StatePool state_pool;
+
+// A RequestState held from the pool, given back when released or destroyed.
+class HeldState {
+ public:
+  HeldState() = default;
+  HeldState(const HeldState&) = delete;
+  HeldState& operator=(const HeldState&) = delete;
+  ~HeldState() { release(); }
+
+  void take() {
+    if (!state_) state_ = state_pool.take();
+  }
+  void release() {
+    if (state_) state_pool.give(std::move(state_));
+  }
+  explicit operator bool() const { return state_ != nullptr; }
+  RequestState* operator->() { return state_.get(); }
+  RequestState& operator*() { return *state_; }
+
+ private:
+  std::unique_ptr<RequestState> state_;
+};
+
+// RFC 9110's IMF-fixdate, formatted once a second per thread, in the C locale netsvcd always
+// runs in.
+std::string_view http_date() {
+  thread_local std::time_t formatted_second = -1;
+  thread_local std::array<char, 40> text;
+  thread_local std::size_t length = 0;
+  const std::time_t now = std::time(nullptr);
+  if (now != formatted_second) {
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    length = std::strftime(text.data(), text.size(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    formatted_second = now;
+  }
+  return {text.data(), length};
 }
 
-// The answer to a request head the parser refused, or nullopt when there is nothing to answer
-// (the client went away, or was too slow and its socket is already closed).
-std::optional<Response> answer_to_read_error(const boost::system::error_code& ec,
-                                             const bhttp::request_parser<bhttp::empty_body>& parser,
-                                             const beast::flat_buffer& buffer,
-                                             std::size_t max_header_bytes) {
+// The status line and header fields of `response` into `out`; what was written.
+std::string_view format_head(std::array<char, 320>& out, const Response& response, int version,
+                             bool keep_alive) {
+  static const std::string server = std::string("netsvcd/") + kVersion;
+  const auto reason = bhttp::obsolete_reason(static_cast<bhttp::status>(response.status));
+  auto result = fmt::format_to_n(
+      out.data(), out.size(),
+      "HTTP/1.{} {} {}\r\nServer: {}\r\nDate: {}\r\nContent-Type: {}\r\nContent-Length: {}\r\n",
+      version >= 11 ? 1 : 0, response.status, view(reason), server, http_date(),
+      response.content_type, response.body_size());
+  if (!response.allow.empty()) {
+    result = fmt::format_to_n(result.out, out.data() + out.size() - result.out, "Allow: {}\r\n",
+                              response.allow);
+  }
+  // HTTP/1.1 keeps a connection unless told otherwise, HTTP/1.0 closes it unless told otherwise.
+  const bool say_close = version >= 11 && !keep_alive;
+  const bool say_keep_alive = version < 11 && keep_alive;
+  result = fmt::format_to_n(result.out, out.data() + out.size() - result.out, "{}\r\n",
+                            say_close        ? "Connection: close\r\n"
+                            : say_keep_alive ? "Connection: keep-alive\r\n"
+                                             : "");
+  return {out.data(), static_cast<std::size_t>(result.out - out.data())};
+}
+
+// The answer to a request head the parser refused.
+Response answer_to_parse_error(const boost::system::error_code& ec, std::string_view unparsed,
+                               std::size_t max_header_bytes) {
   if (ec == bhttp::error::header_limit) {
-    // The parser consumes the request line once it has it whole in one read; otherwise the
-    // line is still at the start of the buffer, ended within the limit or not.
-    if (!parser.get().target().empty()) return error_response(431, "request headers too large");
-    const std::string_view unparsed(static_cast<const char*>(buffer.data().data()),
-                                    std::min(buffer.data().size(), max_header_bytes));
-    if (unparsed.find('\n') != std::string_view::npos) {
+    // A whole request line within the limit: the fields after it are what is too large.
+    if (unparsed.substr(0, max_header_bytes).find('\n') != std::string_view::npos) {
       return error_response(431, "request headers too large");
     }
     return error_response(414, "request line too long");
   }
-  if (ec.category() == bhttp::make_error_code(bhttp::error::header_limit).category() &&
-      ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message) {
-    return error_response(400, "malformed request: " + ec.message());
-  }
-  return std::nullopt;
-}
-
-// Takes `response` by reference, not by value: a class temporary in a co_await expression is
-// what g++ 12 has been seen to destroy twice.
-asio::awaitable<boost::system::error_code> write_response(beast::tcp_stream& stream,
-                                                          Response& response, unsigned version,
-                                                          bool head, bool keep_alive,
-                                                          std::chrono::milliseconds timeout) {
-  bhttp::response<bhttp::string_body> message{static_cast<bhttp::status>(response.status), version};
-  message.set(bhttp::field::server, std::string("netsvcd/") + kVersion);
-  message.set(bhttp::field::date, http_date(std::chrono::system_clock::now()));
-  message.set(bhttp::field::content_type, response.content_type);
-  for (auto& [name, value] : response.headers)
-    message.set(name, value);
-  message.keep_alive(keep_alive);
-  message.body() = std::move(response.body);
-  message.prepare_payload();
-  stream.expires_after(timeout);
-  if (head) {
-    // The GET's headers, Content-Length included, and no body.
-    bhttp::response<bhttp::empty_body> headers_only{message.base()};
-    const auto [ec, bytes] = co_await bhttp::async_write(stream, headers_only, use_nothrow);
-    co_return ec;
-  }
-  const auto [ec, bytes] = co_await bhttp::async_write(stream, message, use_nothrow);
-  co_return ec;
+  return error_response(400, "malformed request: " + ec.message());
 }
 
 // The answer to a request the session refuses before any router sees it, or nullopt.
-std::optional<Response> refusal(const bhttp::request_header<>& head, bool has_body,
+std::optional<Response> refusal(const RequestHead& head, bool has_body,
                                 const std::variant<Target, std::string>& target) {
-  const bool safe_method = head.method() == bhttp::verb::get || head.method() == bhttp::verb::head;
+  const bool safe_method = head.method == bhttp::verb::get || head.method == bhttp::verb::head;
   if (has_body && safe_method) return error_response(400, "a GET or HEAD request has no body");
   // Required even with an absolute-form target, whose authority then stands in for it
   // (RFC 9112 §3.2 and §3.2.2); nginx does the same.
-  if (head.version() >= 11 && head.find(bhttp::field::host) == head.end()) {
+  if (head.version >= 11 && !head.has_host) {
     return error_response(400, "an HTTP/1.1 request needs a Host header");
   }
   if (const auto* problem = std::get_if<std::string>(&target)) return error_response(400, *problem);
   return std::nullopt;
 }
 
-// What a router sees of a request the session accepted.
-Request request_of(const bhttp::request_header<>& head,
-                   const std::variant<Target, std::string>& target) {
-  const auto& [path, query] = std::get<Target>(target);
-  return {view(head.method_string()), path, query, view(head[bhttp::field::accept])};
-}
-
 // The router's answer; a router that fails (out of memory, or a bug) gets the client a 500,
 // not a dropped connection.
-Response route(const Router& router, const Request& request,
+Response route(const Router& router, const RequestHead& head, const Target& target,
                const connection::StreamConnection& connection) {
+  const Request request{head.method_text, target.path, target.query, head.accept};
   try {
     return router.route(request);
   } catch (const std::exception& e) {
-    connection::log_connection(connection, spdlog::level::err, "{} {}{}{}: {}", request.method,
-                               request.path, request.query.empty() ? "" : "?", request.query,
-                               e.what());
+    connection::log_connection(connection, spdlog::level::err, "{} {}: {}", head.method_text,
+                               head.target, e.what());
     return error_response(500, "internal error");
   }
 }
 
-using ReadResult = std::tuple<boost::system::error_code, std::size_t>;
-
-// A new connection's first bytes. A stop does not cut this wait: the client was accepted and
-// its request may be on the way, so the drain waits for it (up to request_timeout, within
-// shutdown_timeout) rather than lose it.
-asio::awaitable<ReadResult> read_first_bytes(beast::tcp_stream& stream, beast::flat_buffer& buffer,
-                                             const SessionLimits& limits) {
-  stream.expires_after(limits.request_timeout);
-  co_return co_await stream.async_read_some(buffer.prepare(4096), use_nothrow);
+void cancel_socket(void* socket) {
+  boost::system::error_code ignored;
+  static_cast<tcp::socket*>(socket)->cancel(ignored);
 }
 
-// The next request's first bytes on a kept-alive connection. A stop cancels this wait at once:
-// the client has had every answer it asked for.
-asio::awaitable<ReadResult> read_next_bytes(beast::tcp_stream& stream, beast::flat_buffer& buffer,
-                                            const SessionLimits& limits,
-                                            connection::Deadlines::Entry& stop) {
-  stop.waiting(limits.idle_timeout);
-  if (stop.expired() != connection::Deadlines::Expiry::none) {
-    co_return ReadResult{asio::error::operation_aborted, 0};
-  }
-  stream.expires_after(limits.idle_timeout);
-  const auto read = co_await stream.async_read_some(buffer.prepare(4096), use_nothrow);
-  stop.working(std::chrono::hours(24));  // the stream's own timers bound the rest
-  co_return read;
-}
-
-void cancel_stream(void* stream) {
-  static_cast<beast::tcp_stream*>(stream)->cancel();
+// Writes `response` (its head only for HEAD) within the write deadline.
+asio::awaitable<boost::system::error_code> write_response(tcp::socket& socket, RequestState& state,
+                                                          bool head_only, int version,
+                                                          bool keep_alive) {
+  const Response& response = state.response;
+  const std::string_view head = format_head(state.head, response, version, keep_alive);
+  const std::array<asio::const_buffer, 4> buffers{
+      asio::buffer(head), asio::buffer(head_only ? std::string_view() : response.prefix),
+      asio::buffer(head_only || !response.shared ? std::string_view() : *response.shared),
+      asio::buffer(head_only ? std::string_view() : response.tail.view())};
+  const auto [ec, bytes] = co_await asio::async_write(socket, buffers, use_nothrow);
+  co_return ec;
 }
 
 }  // namespace
 
 asio::awaitable<void> serve_http(connection::StreamConnection connection,
                                  const SessionLimits& limits, const Router& router) {
-  beast::tcp_stream stream(connection.take_socket());
-  connection::Deadlines::Entry stop(*connection.context, &cancel_stream, &stream);
+  tcp::socket socket = connection.take_socket();
+  Deadlines::Entry deadline(*connection.context, &cancel_socket, &socket);
   const auto write_timeout = connection.listener->write_timeout;
-  beast::flat_buffer buffer;
+  HeldState state;
   for (bool first = true;; first = false) {
-    // Idle until the first byte of the next request; then the whole head has request_timeout.
-    // A new connection gets no idle allowance: a client that connects and says nothing is
-    // holding a descriptor, not keeping a connection alive.
-    if (buffer.size() == 0) {
-      ReadResult read;
+    if (!state || state->buffered() == 0) {
+      // Between requests the connection holds no buffer, only its socket's wait. A new
+      // connection's wait is not cut by a stop (its client was accepted and its request may be
+      // on its way, so the drain waits for it); a kept-alive one's is.
+      state.release();
       if (first) {
-        read = co_await read_first_bytes(stream, buffer, limits);
+        deadline.working(limits.request_timeout);
       } else {
-        read = co_await read_next_bytes(stream, buffer, limits, stop);
+        deadline.waiting(limits.idle_timeout);
+        if (deadline.expired() != Deadlines::Expiry::none) break;
       }
-      const auto [ec, bytes] = read;
-      if (ec) break;  // closed, reset, idle too long, or stopping: nothing to answer
-      buffer.commit(bytes);
+      const auto [ec] = co_await socket.async_wait(tcp::socket::wait_read, use_nothrow);
+      if (ec) break;  // idle too long, stopping, or the connection is gone
+      state.take();
     }
-    bhttp::request_parser<bhttp::empty_body> parser;
-    parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
-    stream.expires_after(limits.request_timeout);
-    const auto [read_ec, read_bytes] =
-        co_await bhttp::async_read_header(stream, buffer, parser, use_nothrow);
-    if (read_ec) {
-      connection::log_connection(connection, spdlog::level::debug, "request not read: {}",
-                                 read_ec.message());
-      if (auto answer = answer_to_read_error(read_ec, parser, buffer, limits.max_header_bytes)) {
-        co_await write_response(stream, *answer, 11, false, false, write_timeout);
+
+    // The head, from its first byte within request_timeout. It goes to the parser only once it
+    // is whole, so that the views the parser keeps point into where it stays.
+    deadline.working(limits.request_timeout);
+    boost::system::error_code parse_ec;
+    std::size_t head_size = 0;
+    for (std::size_t searched = 0;;) {
+      const auto unparsed = state->unparsed();
+      const auto end = unparsed.find("\r\n\r\n", searched);
+      if (end != std::string_view::npos) {
+        head_size = end + 4;
+        break;
       }
+      if (unparsed.size() > limits.max_header_bytes) {
+        parse_ec = bhttp::error::header_limit;
+        break;
+      }
+      searched = unparsed.size() < 3 ? 0 : unparsed.size() - 3;
+      // A head past the small buffer gets room for the largest one allowed, and then some.
+      if (state->full()) state->grow(limits.max_header_bytes + RequestState::kSmall);
+      const auto [ec, bytes] = co_await socket.async_read_some(state->free_space(), use_nothrow);
+      if (ec) {
+        // Closed, reset, or too slow: nothing to answer, and nothing to linger for.
+        connection::log_connection(connection, spdlog::level::debug, "request not read: {}",
+                                   ec.message());
+        co_return;
+      }
+      state->filled(bytes);
+    }
+    RequestHead& head = state->parser.emplace();
+    if (!parse_ec) {
+      head.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
+      head.eager(false);
+      const auto unparsed = state->unparsed();
+      const auto used = head.put(asio::buffer(unparsed.data(), head_size), parse_ec);
+      // A refused head stays whole, for the message that says what is wrong with it.
+      if (!parse_ec) state->consume(used);
+    }
+    if (parse_ec) {
+      connection::log_connection(connection, spdlog::level::debug, "request not read: {}",
+                                 parse_ec.message());
+      state->response = answer_to_parse_error(parse_ec, state->unparsed(), limits.max_header_bytes);
+      deadline.working(write_timeout);
+      co_await write_response(socket, *state, false, 11, false);
       break;
     }
 
-    const auto& head = parser.get();
-    const auto target = parse_target(view(head.target()));
+    const auto target = parse_target(head.target);
     // A body we would have to read and throw away: refuse it, and close after the answer.
-    const bool has_body = !parser.is_done();
+    const bool has_body = !head.is_done();
     auto refused = refusal(head, has_body, target);
-    Response response =
-        refused ? std::move(*refused) : route(router, request_of(head, target), connection);
-    const bool keep_alive = head.keep_alive() && !has_body && response.status < 500 &&
-                            !connection::Deadlines::of(*connection.context).stopping();
-    connection::log_connection(connection, spdlog::level::debug, "{} {} {}",
-                               view(head.method_string()), view(head.target()), response.status);
-    const auto write_ec =
-        co_await write_response(stream, response, head.version(),
-                                head.method() == bhttp::verb::head, keep_alive, write_timeout);
+    state->response =
+        refused ? std::move(*refused) : route(router, head, std::get<Target>(target), connection);
+    const bool keep_alive = head.keep_alive() && !has_body && state->response.status < 500 &&
+                            !Deadlines::of(*connection.context).stopping();
+    connection::log_connection(connection, spdlog::level::debug, "{} {} {}", head.method_text,
+                               head.target, state->response.status);
+    deadline.working(write_timeout);
+    const auto write_ec = co_await write_response(socket, *state, head.method == bhttp::verb::head,
+                                                  head.version, keep_alive);
     if (write_ec) {
       connection::log_connection(connection, spdlog::level::debug, "answer not written: {}",
                                  write_ec.message());
       co_return;
     }
     if (!keep_alive) break;
+    state->response = Response{};
   }
-  if (stream.socket().is_open()) {
-    stream.expires_never();
-    co_await connection::lingering_close(stream.socket(), stop);
+  state.release();
+  // A connection that timed out is closed; any other end may have the client's next bytes on
+  // their way.
+  if (deadline.expired() != Deadlines::Expiry::timeout) {
+    co_await connection::lingering_close(socket, deadline);
   }
 }
 

@@ -17,16 +17,14 @@
 
 namespace netsvcd::wordfinder {
 
-class WordIndex;
-
-// The words a rack spells, longest first, then alphabetical. The views point into `index`, which
-// the answer keeps alive, so a cached answer stays valid after a reload replaces the index.
+// The answer for one rack, rendered once: the JSON members that are the same for every request
+// that asks it (count, min_length, possibilities, rack), ready to send between the ones that
+// are not (cached, time).
 struct Answer {
-  std::shared_ptr<const WordIndex> index;
-  std::vector<std::string_view> words;
+  std::string json;
 
   // The memory the answer holds, which the cache's byte budget counts.
-  std::size_t bytes() const { return sizeof(Answer) + words.capacity() * sizeof(words[0]); }
+  std::size_t bytes() const { return sizeof(Answer) + json.capacity(); }
 };
 
 struct AnswerCacheStats {

@@ -1,8 +1,8 @@
 #include "wordfinder/router.hpp"
 
+#include <array>
 #include <charconv>
 #include <chrono>
-#include <nlohmann/json.hpp>
 
 namespace netsvcd::wordfinder {
 namespace {
@@ -55,21 +55,56 @@ http::Response bad_request(const std::string& message) {
   return http::error_response(400, message);
 }
 
+// The members of an answer that every request for it shares, in the order JSON readers see
+// them after "cached": "count":3,"min_length":2,"possibilities":["abc","cab"],"rack":"abc",
+// Words and racks are letters and '_' only, so nothing needs escaping.
+std::string render(std::string_view rack_key, std::size_t min_length,
+                   const std::vector<std::string_view>& words) {
+  const std::string count = std::to_string(words.size());
+  const std::string min = std::to_string(min_length);
+  std::size_t size = 64 + count.size() + min.size() + rack_key.size();
+  for (const auto word : words)
+    size += word.size() + 3;
+  std::string json;
+  json.reserve(size);
+  json.append("\"count\":").append(count);
+  json.append(",\"min_length\":").append(min);
+  json.append(",\"possibilities\":[");
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    if (i > 0) json += ',';
+    json.append("\"").append(words[i]).append("\"");
+  }
+  json.append("],\"rack\":\"").append(rack_key).append("\",");
+  return json;
+}
+
+// ,"time":<seconds>}\n after the shared members: the shortest text that reads back as `seconds`.
+void append_time(http::InlineText& tail, std::chrono::duration<double> seconds) {
+  std::array<char, 32> digits;
+  const auto end = std::to_chars(digits.data(), digits.data() + digits.size(), seconds.count()).ptr;
+  tail.append("\"time\":");
+  tail.append({digits.data(), static_cast<std::size_t>(end - digits.data())});
+  tail.append("}\n");
+}
+
 }  // namespace
 
 WordfinderRouter::WordfinderRouter(std::shared_ptr<const WordIndex> index,
                                    const RouterSettings& settings)
-    : index_(std::move(index)), settings_(settings), cache_(settings.cache_entries) {}
+    : index_(std::move(index)),
+      settings_(settings),
+      usage_(std::make_shared<const std::string>(usage(settings))),
+      cache_(settings.cache_entries) {}
 
 http::Response WordfinderRouter::route(const http::Request& request) const {
   if (request.method != "GET" && request.method != "HEAD") {
     auto response = http::error_response(
         405, "method " + std::string(request.method) + " not allowed (expected GET or HEAD)");
-    response.headers.emplace_back("Allow", "GET, HEAD");
+    response.allow = "GET, HEAD";
     return response;
   }
   const std::string_view segment = request.path.substr(1);
-  if (segment.empty()) return {200, "text/plain; charset=utf-8", usage(settings_), {}};
+  if (segment.empty()) return http::text_response(200, "text/plain; charset=utf-8", usage_);
   if (segment.find('/') != std::string_view::npos || segment == "favicon.ico") {
     return http::error_response(404, "not found: the API is GET /<rack>; GET / explains it");
   }
@@ -110,16 +145,16 @@ http::Response WordfinderRouter::find_words(std::string_view segment,
   auto answer = cache_.lookup(key, min_length);
   const bool cached = answer != nullptr;
   if (!cached) {
-    answer =
-        std::make_shared<const Answer>(Answer{index_, index_->search(*parsed.rack, min_length)});
+    answer = std::make_shared<const Answer>(
+        Answer{render(key, min_length, index_->search(*parsed.rack, min_length))});
     cache_.insert(key, min_length, answer);
   }
-  const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
-
-  nlohmann::json body{
-      {"rack", key},      {"min_length", min_length}, {"count", answer->words.size()},
-      {"cached", cached}, {"time", took.count()},     {"possibilities", answer->words}};
-  return {200, "application/json", body.dump() + '\n', {}};
+  http::Response response;
+  response.prefix = cached ? "{\"cached\":true," : "{\"cached\":false,";
+  // Shares the answer's ownership: sent as it is, kept alive while it is.
+  response.shared = std::shared_ptr<const std::string>(answer, &answer->json);
+  append_time(response.tail, std::chrono::steady_clock::now() - started);
+  return response;
 }
 
 }  // namespace netsvcd::wordfinder

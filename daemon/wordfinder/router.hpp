@@ -34,6 +34,7 @@ class WordfinderRouter final : public http::Router {
 
   std::shared_ptr<const WordIndex> index_;
   RouterSettings settings_;
+  std::shared_ptr<const std::string> usage_;  // GET /
   mutable AnswerCache cache_;  // thread-safe; a cache does not change what route() answers
 };
 

@@ -79,23 +79,23 @@ AnswerCacheStats stats(std::uint64_t hits, std::uint64_t misses, std::uint64_t i
 
 // An error answer exactly: status, JSON, no extra headers, and the body {"error": message}.
 void check_error(const Response& response, unsigned status, const std::string& message) {
-  INFO("body: " << response.body);
+  INFO("body: " << response.body());
   CHECK(response.status == status);
   CHECK(response.content_type == "application/json");
-  CHECK(response.headers.empty());
-  CHECK(response.body == Json{{"error", message}}.dump() + "\n");
-  CHECK(Json::parse(response.body) == Json{{"error", message}});
+  CHECK(response.allow.empty());
+  CHECK(response.body() == Json{{"error", message}}.dump() + "\n");
+  CHECK(Json::parse(response.body()) == Json{{"error", message}});
 }
 
 // A word-finder answer exactly, but for "time", which must be a non-negative number.
 void check_answer(const Response& response, const std::string& rack, std::size_t min_length,
                   const Words& words, bool cached) {
-  INFO("body: " << response.body);
+  INFO("body: " << response.body());
   REQUIRE(response.status == 200);
   CHECK(response.content_type == "application/json");
-  CHECK(response.headers.empty());
-  REQUIRE(response.body.ends_with('\n'));
-  const Json body = Json::parse(response.body);
+  CHECK(response.allow.empty());
+  REQUIRE(response.body().ends_with('\n'));
+  const Json body = Json::parse(response.body());
   REQUIRE(body.is_object());
   CHECK(body.size() == 6);
   CHECK(body.at("rack") == rack);
@@ -152,24 +152,23 @@ TEST_CASE("router: HEAD answers exactly what GET answers", "[router]") {
   const Response head_usage = route(router, "/", "HEAD");
   CHECK(head_usage.status == 200);
   CHECK(head_usage.content_type == get_usage.content_type);
-  CHECK(head_usage.body == get_usage.body);
+  CHECK(head_usage.body() == get_usage.body());
   check_error(route(router, "/abc1", "HEAD"), 400, bad_character("'1'", 4));
   check_error(route(router, "/a/b", "HEAD"), 404, kNotFound);
 }
 
 TEST_CASE("router: methods other than GET and HEAD are 405 with Allow", "[router]") {
   const WordfinderRouter router(dictionary(), settings());
-  using Headers = std::vector<std::pair<std::string, std::string>>;
   for (const std::string method : {"POST", "PUT", "DELETE", "PATCH", "OPTIONS", "get", "head"}) {
     for (const std::string_view target : {"/abc", "/", "/favicon.ico", "/a/b", "/abc1"}) {
       INFO(method << " " << target);
       const Response response = route(router, target, method);
       CHECK(response.status == 405);
       CHECK(response.content_type == "application/json");
-      CHECK(response.headers == Headers{{"Allow", "GET, HEAD"}});
+      CHECK(response.allow == "GET, HEAD");
       const std::string message = "method " + method + " not allowed (expected GET or HEAD)";
-      CHECK(response.body == Json{{"error", message}}.dump() + "\n");
-      CHECK(Json::parse(response.body) == Json{{"error", message}});
+      CHECK(response.body() == Json{{"error", message}}.dump() + "\n");
+      CHECK(Json::parse(response.body()) == Json{{"error", message}});
     }
   }
   // Refused before any search: the cache never saw them.
@@ -184,12 +183,12 @@ TEST_CASE("router: GET slash answers the usage text", "[router]") {
       const Response response = route(router, target, "GET", accept);
       CHECK(response.status == 200);
       CHECK(response.content_type == "text/plain; charset=utf-8");
-      CHECK(response.headers.empty());
-      CHECK(response.body.starts_with("netsvcd word finder: "));
-      CHECK(response.body.ends_with('\n'));
+      CHECK(response.allow.empty());
+      CHECK(response.body().starts_with("netsvcd word finder: "));
+      CHECK(response.body().ends_with('\n'));
       // The listener's own settings.
-      CHECK(response.body.find("(default 2)") != std::string::npos);
-      CHECK(response.body.find("at most 6 tiles, 2 of them blank.") != std::string::npos);
+      CHECK(response.body().find("(default 2)") != std::string::npos);
+      CHECK(response.body().find("at most 6 tiles, 2 of them blank.") != std::string::npos);
     }
   }
   CHECK(router.cache_stats() == stats(0, 0, 0, 0, 0));
@@ -202,8 +201,8 @@ TEST_CASE("router: the usage text shows the configured defaults", "[router]") {
   other.limits.max_blanks = 1;
   const WordfinderRouter router(dictionary(), other);
   const Response response = route(router, "/");
-  CHECK(response.body.find("(default 3)") != std::string::npos);
-  CHECK(response.body.find("at most 15 tiles, 1 of them blank.") != std::string::npos);
+  CHECK(response.body().find("(default 3)") != std::string::npos);
+  CHECK(response.body().find("at most 15 tiles, 1 of them blank.") != std::string::npos);
 }
 
 TEST_CASE("router: favicon and paths of more than one segment are 404", "[router]") {
@@ -327,7 +326,7 @@ TEST_CASE("router: an unknown parameter that is not UTF-8 is still a JSON 400", 
     CHECK(response.status == 400);
     CHECK(response.content_type == "application/json");
     Json body;
-    REQUIRE_NOTHROW(body = Json::parse(response.body));
+    REQUIRE_NOTHROW(body = Json::parse(response.body()));
     REQUIRE(body.is_object());
     REQUIRE(body.size() == 1);
     REQUIRE(body.at("error").is_string());
@@ -412,9 +411,9 @@ TEST_CASE("router: the cache never holds more than cache_entries answers", "[rou
     for (const std::string suffix : {"", "_"}) {
       const std::string target = std::string("/") + first + suffix;
       const Response response = route(router, target);
-      INFO(target << ": " << response.body);
+      INFO(target << ": " << response.body());
       REQUIRE(response.status == 200);
-      CHECK(Json::parse(response.body).at("cached") == false);
+      CHECK(Json::parse(response.body()).at("cached") == false);
       ++requests;
       const AnswerCacheStats now = router.cache_stats();
       CHECK(now.entries <= 4);
