@@ -22,7 +22,7 @@ asio::execution_context::id Deadlines::id;
 Deadlines::Deadlines(asio::execution_context& context)
     : asio::execution_context::service(context),
       context_(static_cast<asio::io_context&>(context)),
-      timer_(context_) {}
+      timer_(context_.get_executor()) {}
 
 void Deadlines::shutdown() {
   timer_.cancel();

@@ -82,7 +82,8 @@ class Deadlines final : public asio::execution_context::service {
   void expire_waiting();
 
   asio::io_context& context_;
-  asio::steady_timer timer_;
+  asio::basic_waitable_timer<Clock, asio::wait_traits<Clock>, asio::io_context::executor_type>
+      timer_;
   Entry* first_ = nullptr;
   bool ticking_ = false;
   Clock::duration period_{};  // how often the timer ticks while entries exist

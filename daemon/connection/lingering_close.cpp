@@ -22,7 +22,7 @@ bool has_unread_input(int socket) {
   return ::recv(socket, &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
 }
 
-asio::awaitable<void> lingering_close(tcp::socket& socket, Deadlines::Entry& deadline) {
+Task<> lingering_close(Socket& socket, Deadlines::Entry& deadline) {
   boost::system::error_code ec;
   socket.shutdown(tcp::socket::shutdown_send, ec);
   if (ec) co_return;

@@ -7,10 +7,11 @@
 
 #include "asio.hpp"
 #include "connection/deadlines.hpp"
+#include "connection/stream_connection.hpp"
 
 namespace netsvcd::connection {
 
-asio::awaitable<void> lingering_close(tcp::socket& socket, Deadlines::Entry& deadline);
+Task<> lingering_close(Socket& socket, Deadlines::Entry& deadline);
 
 // Whether the kernel holds bytes from the client that nobody read: then a plain close would
 // reset the connection, and lingering_close is needed. Costs one non-blocking peek.

@@ -15,7 +15,7 @@ namespace {
 
 void cancel_socket(void* socket) {
   boost::system::error_code ignored;
-  static_cast<tcp::socket*>(socket)->cancel(ignored);
+  static_cast<Socket*>(socket)->cancel(ignored);
 }
 
 }  // namespace
@@ -33,8 +33,9 @@ std::optional<Unfinished> send_and_close_now(StreamConnection connection,
   return Unfinished{std::move(connection), written};
 }
 
-asio::awaitable<void> finish_send_and_close(StreamConnection connection, std::string_view rest) {
-  tcp::socket socket = connection.take_socket();
+Task<> finish_send_and_close(StreamConnection connection, std::string_view rest,
+                             std::shared_ptr<const void> /*owner*/) try {
+  Socket socket = connection.take_socket();
   Deadlines::Entry deadline(*connection.context, &cancel_socket, &socket);
   deadline.working(connection.listener->write_timeout);
   const auto [ec, bytes] = co_await asio::async_write(socket, asio::buffer(rest), use_nothrow);
@@ -54,6 +55,8 @@ asio::awaitable<void> finish_send_and_close(StreamConnection connection, std::st
     co_return;
   }
   co_await lingering_close(socket, deadline);
+} catch (const std::exception& e) {
+  log_connection(connection, spdlog::level::err, "{}", e.what());
 }
 
 }  // namespace netsvcd::connection

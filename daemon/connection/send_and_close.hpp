@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string_view>
 
@@ -26,7 +27,9 @@ std::optional<Unfinished> send_and_close_now(StreamConnection connection, std::s
 
 // The rest, on the connection's context: `rest` within the listener's write_timeout (a client
 // that does not take it in time is cut off with a reset, so that the kernel stops trying), then
-// lingering_close. `rest` must stay valid until the coroutine ends.
-asio::awaitable<void> finish_send_and_close(StreamConnection connection, std::string_view rest);
+// lingering_close. `owner` keeps `rest` alive until then. Spawn it with spawn(): it logs what
+// it throws itself.
+Task<> finish_send_and_close(StreamConnection connection, std::string_view rest,
+                             std::shared_ptr<const void> owner);
 
 }  // namespace netsvcd::connection

@@ -21,6 +21,17 @@
 
 namespace netsvcd::connection {
 
+// A connection's coroutines and sockets are bound to the plain executor of the pool thread's
+// context, one pointer, rather than asio::any_io_executor, which is a type-erased object that
+// every coroutine frame, operation and socket would carry: that is most of what an idle
+// connection costs.
+using Executor = asio::io_context::executor_type;
+template <typename T = void>
+using Task = asio::awaitable<T, Executor>;
+using Socket = asio::basic_stream_socket<tcp, Executor>;
+// co_await op(use_nothrow) in a Task: std::tuple<error_code, results...>, never an exception.
+inline constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable_t<Executor>{});
+
 struct ListenerInfo : std::enable_shared_from_this<ListenerInfo> {
   ListenerInfo(std::string name, std::chrono::milliseconds write_timeout)
       : name(std::move(name)), write_timeout(write_timeout) {}
@@ -47,9 +58,9 @@ struct StreamConnection {
   }
 
   // The socket as Asio's, registered with the connection's context; `socket` is empty after.
-  tcp::socket take_socket() {
+  Socket take_socket() {
     const auto protocol = peer.address.is_v4() ? tcp::v4() : tcp::v6();
-    return tcp::socket(*context, protocol, socket.release());
+    return Socket(context->get_executor(), protocol, socket.release());
   }
 };
 
@@ -65,17 +76,10 @@ void log_connection(const StreamConnection& connection, spdlog::level::level_enu
            fmt::format(format, std::forward<Args>(args)...));
 }
 
-// A completion handler for co_spawn that logs what escaped the coroutine serving `connection`
-// (naming its listener and peer) and lets it go no further. Take it before the connection moves
-// into the coroutine.
-inline auto failure_logger(const StreamConnection& connection) {
-  return [listener = connection.listener->shared_from_this(),
-          peer = connection.peer](const std::exception_ptr& error) {
-    if (!error) return;
-    const std::string peer_text = peer.describe();
-    log_with({.listener = listener->name, .peer = peer_text}, spdlog::level::err, "{}: {}: {}",
-             listener->name, peer_text, describe(error));
-  };
+// Runs `work`, a coroutine that serves `connection` to its end, on the connection's context.
+// `work` must catch what it throws (serve_connection does): nothing is attached to report it.
+inline void spawn(asio::io_context& context, Task<> work) {
+  asio::co_spawn(context, std::move(work), asio::detached);
 }
 
 }  // namespace netsvcd::connection

@@ -253,30 +253,90 @@ Response route(const Router& router, const RequestHead& head, const Target& targ
 
 void cancel_socket(void* socket) {
   boost::system::error_code ignored;
-  static_cast<tcp::socket*>(socket)->cancel(ignored);
+  static_cast<connection::Socket*>(socket)->cancel(ignored);
 }
 
-// Writes `response` (its head only for HEAD) within the write deadline.
-asio::awaitable<boost::system::error_code> write_response(tcp::socket& socket, RequestState& state,
-                                                          bool head_only, int version,
-                                                          bool keep_alive) {
+// Answers the request whose head `state` holds, into state.response; whether the connection
+// stays open after it. Not a coroutine, so that what it needs lives on the stack, not in every
+// connection's frame.
+bool answer(RequestState& state, const Router& router,
+            const connection::StreamConnection& connection) {
+  const RequestHead& head = *state.parser;
+  const auto target = parse_target(head.target);
+  // A body we would have to read and throw away: refuse it, and close after the answer.
+  const bool has_body = !head.is_done();
+  if (auto refused = refusal(head, has_body, target)) {
+    state.response = std::move(*refused);
+  } else {
+    state.response = route(router, head, std::get<Target>(target), connection);
+  }
+  connection::log_connection(connection, spdlog::level::debug, "{} {} {}", head.method_text,
+                             head.target, state.response.status);
+  return head.keep_alive() && !has_body && state.response.status < 500 &&
+         !Deadlines::of(*connection.context).stopping();
+}
+
+// Writes state.response (its head only for HEAD) within the write deadline.
+connection::Task<boost::system::error_code> write_response(connection::Socket& socket,
+                                                           RequestState& state, bool keep_alive) {
   const Response& response = state.response;
-  const std::string_view head = format_head(state.head, response, version, keep_alive);
+  const RequestHead& request = *state.parser;
+  const bool head_only = request.method == bhttp::verb::head;
+  const std::string_view head = format_head(state.head, response, request.version, keep_alive);
   const std::array<asio::const_buffer, 4> buffers{
       asio::buffer(head), asio::buffer(head_only ? std::string_view() : response.prefix),
       asio::buffer(head_only || !response.shared ? std::string_view() : *response.shared),
       asio::buffer(head_only ? std::string_view() : response.tail.view())};
-  const auto [ec, bytes] = co_await asio::async_write(socket, buffers, use_nothrow);
+  const auto [ec, bytes] = co_await asio::async_write(socket, buffers, connection::use_nothrow);
   co_return ec;
+}
+
+// Reads until state holds a whole request head, and parses it into state.parser. Error codes:
+// a read's (the client closed, or was too slow: nothing to answer), or a parse error.
+connection::Task<boost::system::error_code> read_head(connection::Socket& socket,
+                                                      RequestState& state,
+                                                      const SessionLimits& limits) {
+  // The head goes to the parser only once it is whole, so that the views the parser keeps
+  // point into where it stays.
+  std::size_t head_size = 0;
+  for (std::size_t searched = 0;;) {
+    const auto unparsed = state.unparsed();
+    const auto end = unparsed.find("\r\n\r\n", searched);
+    if (end != std::string_view::npos) {
+      head_size = end + 4;
+      break;
+    }
+    if (unparsed.size() > limits.max_header_bytes) co_return bhttp::error::header_limit;
+    searched = unparsed.size() < 3 ? 0 : unparsed.size() - 3;
+    // A head past the small buffer gets room for the largest one allowed, and then some.
+    if (state.full()) state.grow(limits.max_header_bytes + RequestState::kSmall);
+    const auto [ec, bytes] =
+        co_await socket.async_read_some(state.free_space(), connection::use_nothrow);
+    if (ec) co_return ec;
+    state.filled(bytes);
+  }
+  RequestHead& head = state.parser.emplace();
+  head.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
+  head.eager(false);
+  boost::system::error_code ec;
+  const auto unparsed = state.unparsed();
+  const auto used = head.put(asio::buffer(unparsed.data(), head_size), ec);
+  // A refused head stays whole, for the message that says what is wrong with it.
+  if (!ec) state.consume(used);
+  co_return ec;
+}
+
+bool is_parse_error(const boost::system::error_code& ec) {
+  return ec.category() == bhttp::make_error_code(bhttp::error::header_limit).category();
 }
 
 }  // namespace
 
-asio::awaitable<void> serve_http(connection::StreamConnection connection,
-                                 const SessionLimits& limits, const Router& router) {
-  tcp::socket socket = connection.take_socket();
+connection::Task<> serve_http(connection::StreamConnection connection,
+                              const SessionLimits& limits, const Router& router,
+                              std::shared_ptr<const void> /*keeps limits and router*/) try {
+  connection::Socket socket = connection.take_socket();
   Deadlines::Entry deadline(*connection.context, &cancel_socket, &socket);
-  const auto write_timeout = connection.listener->write_timeout;
   HeldState state;
   for (bool first = true;; first = false) {
     if (!state || state->buffered() == 0) {
@@ -290,73 +350,29 @@ asio::awaitable<void> serve_http(connection::StreamConnection connection,
         deadline.waiting(limits.idle_timeout);
         if (deadline.expired() != Deadlines::Expiry::none) break;
       }
-      const auto [ec] = co_await socket.async_wait(tcp::socket::wait_read, use_nothrow);
+      const auto [ec] = co_await socket.async_wait(tcp::socket::wait_read, connection::use_nothrow);
       if (ec) break;  // idle too long, stopping, or the connection is gone
       state.take();
     }
 
-    // The head, from its first byte within request_timeout. It goes to the parser only once it
-    // is whole, so that the views the parser keeps point into where it stays.
+    // The head, from its first byte within request_timeout.
     deadline.working(limits.request_timeout);
-    boost::system::error_code parse_ec;
-    std::size_t head_size = 0;
-    for (std::size_t searched = 0;;) {
-      const auto unparsed = state->unparsed();
-      const auto end = unparsed.find("\r\n\r\n", searched);
-      if (end != std::string_view::npos) {
-        head_size = end + 4;
-        break;
-      }
-      if (unparsed.size() > limits.max_header_bytes) {
-        parse_ec = bhttp::error::header_limit;
-        break;
-      }
-      searched = unparsed.size() < 3 ? 0 : unparsed.size() - 3;
-      // A head past the small buffer gets room for the largest one allowed, and then some.
-      if (state->full()) state->grow(limits.max_header_bytes + RequestState::kSmall);
-      const auto [ec, bytes] = co_await socket.async_read_some(state->free_space(), use_nothrow);
-      if (ec) {
-        // Closed, reset, or too slow: nothing to answer, and nothing to linger for.
-        connection::log_connection(connection, spdlog::level::debug, "request not read: {}",
-                                   ec.message());
-        co_return;
-      }
-      state->filled(bytes);
-    }
-    RequestHead& head = state->parser.emplace();
-    if (!parse_ec) {
-      head.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
-      head.eager(false);
-      const auto unparsed = state->unparsed();
-      const auto used = head.put(asio::buffer(unparsed.data(), head_size), parse_ec);
-      // A refused head stays whole, for the message that says what is wrong with it.
-      if (!parse_ec) state->consume(used);
-    }
-    if (parse_ec) {
+    if (const auto ec = co_await read_head(socket, *state, limits)) {
       connection::log_connection(connection, spdlog::level::debug, "request not read: {}",
-                                 parse_ec.message());
-      state->response = answer_to_parse_error(parse_ec, state->unparsed(), limits.max_header_bytes);
-      deadline.working(write_timeout);
-      co_await write_response(socket, *state, false, 11, false);
+                                 ec.message());
+      // Closed, reset, or too slow: nothing to answer, and nothing to linger for.
+      if (!is_parse_error(ec)) co_return;
+      state->response = answer_to_parse_error(ec, state->unparsed(), limits.max_header_bytes);
+      state->parser.emplace();  // as for an HTTP/1.1 GET: the answer's head and body
+      deadline.working(connection.listener->write_timeout);
+      co_await write_response(socket, *state, false);
       break;
     }
-
-    const auto target = parse_target(head.target);
-    // A body we would have to read and throw away: refuse it, and close after the answer.
-    const bool has_body = !head.is_done();
-    auto refused = refusal(head, has_body, target);
-    state->response =
-        refused ? std::move(*refused) : route(router, head, std::get<Target>(target), connection);
-    const bool keep_alive = head.keep_alive() && !has_body && state->response.status < 500 &&
-                            !Deadlines::of(*connection.context).stopping();
-    connection::log_connection(connection, spdlog::level::debug, "{} {} {}", head.method_text,
-                               head.target, state->response.status);
-    deadline.working(write_timeout);
-    const auto write_ec = co_await write_response(socket, *state, head.method == bhttp::verb::head,
-                                                  head.version, keep_alive);
-    if (write_ec) {
+    const bool keep_alive = answer(*state, router, connection);
+    deadline.working(connection.listener->write_timeout);
+    if (const auto ec = co_await write_response(socket, *state, keep_alive)) {
       connection::log_connection(connection, spdlog::level::debug, "answer not written: {}",
-                                 write_ec.message());
+                                 ec.message());
       co_return;
     }
     if (!keep_alive) break;
@@ -368,6 +384,8 @@ asio::awaitable<void> serve_http(connection::StreamConnection connection,
   if (deadline.expired() != Deadlines::Expiry::timeout) {
     co_await connection::lingering_close(socket, deadline);
   }
+} catch (const std::exception& e) {
+  connection::log_connection(connection, spdlog::level::err, "{}", e.what());
 }
 
 }  // namespace netsvcd::http

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <memory>
 
 #include "asio.hpp"
 #include "connection/stream_connection.hpp"
@@ -25,7 +26,10 @@ struct SessionLimits {
   std::size_t max_header_bytes = 8 * 1024;
 };
 
-asio::awaitable<void> serve_http(connection::StreamConnection connection,
-                                 const SessionLimits& limits, const Router& router);
+// `owner` keeps `limits` and `router` alive for as long as the connection lasts. Spawn it with
+// connection::spawn: it logs what it throws itself.
+connection::Task<> serve_http(connection::StreamConnection connection,
+                              const SessionLimits& limits, const Router& router,
+                              std::shared_ptr<const void> owner);
 
 }  // namespace netsvcd::http

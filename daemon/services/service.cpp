@@ -3,16 +3,6 @@
 #include "connection/send_and_close.hpp"
 
 namespace netsvcd::services {
-namespace {
-
-// Keeps `owner` (what `rest` views) alive while the rest is sent.
-asio::awaitable<void> finish(std::shared_ptr<const void> /*owner*/,
-                             connection::StreamConnection connection, std::string_view rest) {
-  co_await connection::finish_send_and_close(std::move(connection), rest);
-}
-
-}  // namespace
-
 void MessageService::serve(connection::StreamConnection connection) const {
   const Message message = this->message();
   auto unfinished = connection::send_and_close_now(std::move(connection), message.bytes);
@@ -31,9 +21,9 @@ void MessageService::serve(connection::StreamConnection connection) const {
     rest = *copy;
     owner = std::move(copy);
   }
-  auto on_failure = connection::failure_logger(rest_of);
   asio::io_context& context = *rest_of.context;
-  asio::co_spawn(context, finish(std::move(owner), std::move(rest_of), rest), std::move(on_failure));
+  connection::spawn(context, connection::finish_send_and_close(std::move(rest_of), rest,
+                                                               std::move(owner)));
 }
 
 }  // namespace netsvcd::services

@@ -24,10 +24,9 @@ class WordfinderService final : public Service {
 
   void serve(connection::StreamConnection connection) const override {
     connection.pin();
-    auto on_failure = connection::failure_logger(connection);
     asio::io_context& context = *connection.context;
-    asio::co_spawn(context, session(shared_from_this(), std::move(connection)),
-                   std::move(on_failure));
+    connection::spawn(context, http::serve_http(std::move(connection), limits_, router_,
+                                                shared_from_this()));
   }
 
   std::string summary() const override {
@@ -38,20 +37,10 @@ class WordfinderService final : public Service {
   }
 
  private:
-  static asio::awaitable<void> session(std::shared_ptr<const Service> self,
-                                       connection::StreamConnection connection);
-
   wordfinder::WordfinderRouter router_;
   http::SessionLimits limits_;
   std::string dictionary_;
 };
-
-// One HTTP connection, which keeps the service (its router and limits) alive to its end.
-asio::awaitable<void> WordfinderService::session(std::shared_ptr<const Service> self,
-                                                 connection::StreamConnection connection) {
-  const auto& service = static_cast<const WordfinderService&>(*self);
-  co_await http::serve_http(std::move(connection), service.limits_, service.router_);
-}
 
 std::shared_ptr<const Service> configure(config::MappingReader& options) {
   const std::size_t errors_before = options.errors().size();
