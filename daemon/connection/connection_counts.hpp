@@ -57,6 +57,14 @@ class ConnectionCounts {
   // Counts a connection accepted on pool thread `thread`, until the guard goes.
   Guard track(std::size_t thread) { return Guard(slots_[thread]); }
 
+  // The connections open on pool thread `thread`.
+  std::uint64_t active(std::size_t thread) const {
+    const Slot& slot = slots_[thread];
+    const auto closed = slot.closed.load(std::memory_order_acquire);
+    return slot.opened.load(std::memory_order_acquire) - closed;
+  }
+  std::size_t threads() const { return threads_; }
+
   std::uint64_t active() const {
     std::uint64_t opened = 0;
     std::uint64_t closed = 0;

@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 #include <spdlog/spdlog.h>
 
@@ -38,30 +39,32 @@ Listener::Listener(IoPool& pool, config::ListenerConfig config,
                    std::vector<ListeningSocket> sockets, connection::ConnectionCounts& counts)
     : pool_(pool),
       config_(std::move(config)),
+      counts_(counts),
       pipeline_(
           std::make_shared<const connection::ListenerInfo>(config_.name, config_.write_timeout),
           config_.service, counts),
-      waiting_(pool.size()) {
-  for (auto& row : waiting_)
+      loops_(pool.size()) {
+  for (auto& row : loops_)
     row.resize(sockets.size());
   for (auto& socket : sockets)
     sockets_.push_back(std::make_unique<Socket>(std::move(socket), kReportInterval));
+  // The first turns spread over the threads.
+  for (std::size_t i = 0; i < sockets_.size(); ++i)
+    sockets_[i]->turn = i % pool.size();
 }
 
 void Listener::start() {
   for (std::size_t thread = 0; thread < pool_.size(); ++thread) {
     for (std::size_t socket = 0; socket < sockets_.size(); ++socket) {
-      // Each thread waits on a descriptor of its own for the one socket, in its own epoll.
-      UniqueFd waiting_fd(::fcntl(sockets_[socket]->listening.fd.get(), F_DUPFD_CLOEXEC, 0));
-      if (!waiting_fd) {
+      UniqueFd fd(::fcntl(sockets_[socket]->listening.fd.get(), F_DUPFD_CLOEXEC, 0));
+      if (!fd) {
         log_with({.listener = config_.name}, spdlog::level::err,
                  "{}: cannot accept on {} on pool thread {}: {}", config_.name,
                  config::to_string(sockets_[socket]->listening.endpoint), thread,
                  std::strerror(errno));
         continue;
       }
-      waiting_[thread][socket] = std::make_unique<asio::posix::stream_descriptor>(
-          pool_.context(thread), waiting_fd.release());
+      loops_[thread][socket] = std::make_unique<Loop>(pool_.context(thread), std::move(fd));
       asio::co_spawn(pool_.context(thread), accept_loop(thread, socket),
                      [name = config_.name](const std::exception_ptr& error) {
                        if (error) {
@@ -78,26 +81,45 @@ asio::awaitable<void> Listener::accept_loop(std::size_t thread, std::size_t sock
   const auto self = shared_from_this();
   auto& context = pool_.context(thread);
   Socket& socket = *sockets_[socket_index];
-  asio::posix::stream_descriptor& waiting = *waiting_[thread][socket_index];
+  Loop& loop = *loops_[thread][socket_index];
   asio::steady_timer pause(context);
   while (!stopped_) {
-    if (!accept_batch(socket, waiting.native_handle(), thread)) {
-      // A full batch: more may be waiting. Let the thread's other work run first.
-      co_await asio::post(context, use_nothrow);
+    if (socket.turn.load(std::memory_order_acquire) != thread) {
+      // Not this thread's turn: give_turn() cancels the wait when it comes. It runs on this
+      // thread, so it cannot come between the check above and the wait below.
+      loop.leave_epoll();
+      loop.turn_signal.expires_at(Clock::time_point::max());
+      co_await loop.turn_signal.async_wait(use_nothrow);
       continue;
     }
-    const auto paused_until = std::chrono::steady_clock::time_point(
-        std::chrono::steady_clock::duration(socket.paused_until.load(std::memory_order_relaxed)));
-    if (paused_until > std::chrono::steady_clock::now()) {
-      pause.expires_at(paused_until);
-      co_await pause.async_wait(use_nothrow);
-      continue;
+    loop.enter_epoll();
+    switch (accept_batch(socket_index, thread, true)) {
+      case Batch::drained:
+        co_await loop.socket.async_wait(asio::posix::descriptor_base::wait_read, use_nothrow);
+        break;
+      case Batch::full:
+        // More may be waiting: a free thread helps, and this one lets its other work run.
+        ask_for_help(socket_index, thread);
+        co_await asio::post(context, use_nothrow);
+        break;
+      case Batch::handed_over:
+        break;
+      case Batch::failed:
+        pause.expires_at(Clock::time_point(
+            Clock::duration(socket.paused_until.load(std::memory_order_relaxed))));
+        co_await pause.async_wait(use_nothrow);
+        break;
     }
-    co_await waiting.async_wait(asio::posix::descriptor_base::wait_read, use_nothrow);
   }
 }
 
-bool Listener::accept_batch(Socket& socket, int fd, std::size_t thread) {
+Listener::Batch Listener::accept_batch(std::size_t socket_index, std::size_t thread, bool waiting) {
+  Socket& socket = *sockets_[socket_index];
+  if (Clock::time_point(Clock::duration(socket.paused_until.load(std::memory_order_relaxed))) >
+      Clock::now()) {
+    return Batch::failed;
+  }
+  const int fd = loops_[thread][socket_index]->fd();
   auto& context = pool_.context(thread);
   for (int accepted = 0; accepted < kAcceptBatch; ++accepted) {
     sockaddr_storage peer{};
@@ -106,15 +128,71 @@ bool Listener::accept_batch(Socket& socket, int fd, std::size_t thread) {
                               SOCK_NONBLOCK | SOCK_CLOEXEC));
     if (client) {
       pipeline_.accepted(std::move(client), connection::Peer::from(peer), thread, context);
+      if (waiting) {
+        if (const auto next = next_turn(thread)) {
+          give_turn(socket_index, *next);
+          return Batch::handed_over;
+        }
+      }
       continue;
     }
     const int error = errno;
-    if (error == EAGAIN || error == EWOULDBLOCK) return true;
+    if (error == EAGAIN || error == EWOULDBLOCK) return Batch::drained;
     if (is_lost_connection(error)) continue;  // the client gave up in the backlog
-    if (!stopped_) report_failure(socket, error);
-    return true;
+    if (stopped_) return Batch::drained;
+    report_failure(socket, error);
+    return Batch::failed;
   }
-  return false;
+  return Batch::full;
+}
+
+// A thread with at least two connections fewer than `thread` takes the turn: hello's connections
+// end before the next accept, so its turn stays put (one thread, no hand-over); a burst of
+// kept-alive connections is dealt out over the pool.
+std::optional<std::size_t> Listener::next_turn(std::size_t thread) const {
+  const auto mine = counts_.active(thread);
+  if (mine < 2) return std::nullopt;
+  std::optional<std::size_t> best;
+  std::uint64_t fewest = mine - 1;
+  for (std::size_t other = 0; other < pool_.size(); ++other) {
+    if (other == thread) continue;
+    if (const auto theirs = counts_.active(other); theirs < fewest) {
+      fewest = theirs;
+      best = other;
+    }
+  }
+  return best;
+}
+
+void Listener::give_turn(std::size_t socket, std::size_t to) {
+  sockets_[socket]->turn.store(to, std::memory_order_release);
+  asio::post(pool_.context(to), [self = shared_from_this(), socket, to] {
+    if (auto& loop = self->loops_[to][socket]) loop->turn_signal.cancel();
+  });
+}
+
+void Listener::ask_for_help(std::size_t socket, std::size_t from) {
+  if (pool_.size() < 2 || sockets_[socket]->helped.exchange(true)) return;
+  std::size_t helper = (from + 1) % pool_.size();
+  for (std::size_t other = 0; other < pool_.size(); ++other) {
+    if (other != from && counts_.active(other) < counts_.active(helper)) helper = other;
+  }
+  asio::post(pool_.context(helper),
+             [self = shared_from_this(), socket, helper] { self->help(socket, helper); });
+}
+
+// A helper drains the backlog alongside the waiting thread, then stops: it never waits.
+void Listener::help(std::size_t socket, std::size_t thread) {
+  if (stopped_ || !loops_[thread][socket]) {
+    sockets_[socket]->helped = false;
+    return;
+  }
+  if (accept_batch(socket, thread, false) == Batch::full) {
+    asio::post(pool_.context(thread),
+               [self = shared_from_this(), socket, thread] { self->help(socket, thread); });
+    return;
+  }
+  sockets_[socket]->helped = false;
 }
 
 void Listener::report_failure(Socket& socket, int error) {
@@ -165,9 +243,12 @@ asio::awaitable<void> Listener::stop_loops() {
 }
 
 asio::awaitable<void> Listener::stop_loops_on(std::size_t thread) {
-  for (auto& waiting : waiting_[thread]) {
+  for (auto& loop : loops_[thread]) {
+    if (!loop) continue;
     boost::system::error_code ignored;
-    if (waiting) waiting->close(ignored);
+    loop->socket.close(ignored);
+    loop->out_of_epoll.reset();
+    loop->turn_signal.cancel();
   }
   co_return;
 }

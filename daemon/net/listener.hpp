@@ -1,9 +1,10 @@
-// Listener: one configured listener at run time: its listening sockets, an accept loop on each
+// Listener: one configured listener at run time: its listening sockets, an accept loop for each
 // socket on every pool thread, and the pipeline that takes what they accept to the service.
 // Owned by a ListenerSet through shared_ptr; each accept loop holds one too, so a stopped
 // listener lives until its loops have ended. Thread safety: start(), stop() and
 // release_sockets() are called by one thread at a time (the daemon's); each accept loop runs on
-// its own pool thread, which alone touches what it waits on.
+// its own pool thread, which alone touches what it waits on; what the loops of one socket share
+// is atomic or under a mutex.
 #pragma once
 
 #include <atomic>
@@ -30,8 +31,8 @@ class Listener : public std::enable_shared_from_this<Listener> {
 
   const config::ListenerConfig& config() const { return config_; }
 
-  // Starts an accept loop on each socket on every pool thread: whichever thread is free takes
-  // the next connection.
+  // Starts an accept loop for each socket on every pool thread. Every thread can accept, but
+  // one at a time waits: see Socket::turn.
   void start();
   // Stops accepting and closes the listening sockets, completing once every loop has let go of
   // them; connections in flight go on to their end. The caller keeps the listener alive
@@ -45,32 +46,73 @@ class Listener : public std::enable_shared_from_this<Listener> {
   std::vector<int> native_handles() const;
 
  private:
-  // One listening socket, and what its accept loops on every thread share: the pause after a
-  // failed accept (so that the loops together retry once per pause) and the report of it.
+  using Clock = std::chrono::steady_clock;
+
+  // One listening socket, and what its accept loops on every thread share.
   struct Socket {
-    Socket(ListeningSocket listening, std::chrono::steady_clock::duration report_interval)
+    Socket(ListeningSocket listening, Clock::duration report_interval)
         : listening(std::move(listening)), report(report_interval) {}
     ListeningSocket listening;
-    std::atomic<std::chrono::steady_clock::rep> paused_until{0};
+    // The pool thread whose turn it is to wait for connections. One thread waits at a time, so
+    // that a connection wakes one thread, not every one (what EPOLLEXCLUSIVE does, which Asio's
+    // reactor cannot ask for: every waiting thread woke for each connection, and that cost half
+    // again the CPU of a connection). The turn passes to a thread with fewer connections open,
+    // so that long-lived connections spread over the pool; under a deep backlog another thread
+    // is asked to help drain it.
+    std::atomic<std::size_t> turn{0};
+    std::atomic<bool> helped{false};  // a helper is draining the backlog
+    // The pause after a failed accept, shared so that the loops together retry once a pause.
+    std::atomic<Clock::rep> paused_until{0};
     std::mutex report_mutex;
     LogThrottle report;  // guarded by report_mutex
   };
 
+  // What one thread's loop for one socket waits on: on its turn the socket, a duplicate of it
+  // in that thread's epoll; otherwise its turn, with the duplicate out of the epoll (an epoll
+  // that holds the socket wakes its thread for every connection, waited for or not).
+  struct Loop {
+    Loop(asio::io_context& context, UniqueFd fd)
+        : socket(context),
+          out_of_epoll(std::move(fd)),
+          turn_signal(context, Clock::time_point::max()) {}
+    // In this thread's epoll while it is its turn.
+    void enter_epoll() {
+      if (out_of_epoll) socket.assign(out_of_epoll.release());
+    }
+    void leave_epoll() {
+      if (socket.is_open()) out_of_epoll.reset(socket.release());
+    }
+    int fd() { return socket.is_open() ? socket.native_handle() : out_of_epoll.get(); }
+
+    asio::posix::stream_descriptor socket;
+    UniqueFd out_of_epoll;
+    asio::steady_timer turn_signal;  // cancelled when the turn comes to this thread
+  };
+
+  enum class Batch { drained, full, handed_over, failed };
+
   asio::awaitable<void> accept_loop(std::size_t thread, std::size_t socket);
-  // Accepts what the kernel has waiting on `fd`, up to a batch; false if the batch filled up.
-  bool accept_batch(Socket& socket, int fd, std::size_t thread);
+  // Accepts what the kernel has waiting on `socket`, up to a batch, on `thread`; the waiting
+  // thread may hand its turn on (and then stops), a helper never does.
+  Batch accept_batch(std::size_t socket, std::size_t thread, bool waiting);
+  // The thread that should wait next instead of `thread`, if its turn should pass.
+  std::optional<std::size_t> next_turn(std::size_t thread) const;
+  void give_turn(std::size_t socket, std::size_t to);
+  void ask_for_help(std::size_t socket, std::size_t from);
+  void help(std::size_t socket, std::size_t thread);
   void report_failure(Socket& socket, int error);
   asio::awaitable<void> stop_loops();
   asio::awaitable<void> stop_loops_on(std::size_t thread);
 
   IoPool& pool_;
   const config::ListenerConfig config_;
+  connection::ConnectionCounts& counts_;
   Pipeline pipeline_;
   std::vector<std::unique_ptr<Socket>> sockets_;
   std::atomic<bool> stopped_{false};
-  // waiting_[thread][socket]: what that thread's loop waits on, made by start() (so that every
-  // thread's event loop has it before READY) and then used by that thread alone.
-  std::vector<std::vector<std::unique_ptr<asio::posix::stream_descriptor>>> waiting_;
+  // loops_[thread][socket], made by start() (so that every thread's event loop has them before
+  // READY) and then used by that thread alone.
+  std::vector<std::vector<std::unique_ptr<Loop>>> loops_;
 };
 
 }  // namespace netsvcd::net
