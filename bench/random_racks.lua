@@ -2,15 +2,13 @@
 -- is cached. RACK_LETTERS random letters (default 7), then RACK_BLANKS blanks "_" (default 0),
 -- from the environment. Each wrk thread has its own seed (drawn in setup from the main state,
 -- seeded from the clock), so threads ask for different racks. It ends with wrk_report.lua's
--- JSON summary; with FLOOD_NOTICE=1 it also writes "flooding" to stderr at the first answer, so
--- that bench/run.py knows the flood is on.
+-- JSON summary. It defines no response() callback: wrk would copy every answer into Lua.
 local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
 dofile(here .. "wrk_report.lua")
 
 local letters = "abcdefghijklmnopqrstuvwxyz"
 local count = tonumber(os.getenv("RACK_LETTERS") or "7")
 local blanks = string.rep("_", tonumber(os.getenv("RACK_BLANKS") or "0"))
-local notice = os.getenv("FLOOD_NOTICE") == "1"
 
 math.randomseed(os.time())
 local next_id = 0
@@ -33,15 +31,4 @@ request = function()
     rack[i] = letters:sub(n, n)
   end
   return wrk.format("GET", "/" .. table.concat(rack) .. blanks)
-end
-
-if notice then
-  local told = false
-  response = function(status, headers, body)
-    if not told then
-      told = true
-      io.stderr:write("flooding\n")
-      io.stderr:flush()
-    end
-  end
 end

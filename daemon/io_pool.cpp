@@ -1,12 +1,26 @@
 #include "io_pool.hpp"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include <spdlog/spdlog.h>
 
 #include "log.hpp"
 
 namespace netsvcd {
 
-IoPool::IoPool() {
+namespace {
+
+// A worker thread's niceness: CFS then gives a pool thread about ten times its share of a CPU
+// they both want, and preempts a worker as soon as a pool thread wakes.
+constexpr int kWorkerNice = 10;
+
+}  // namespace
+
+IoPool::IoPool() : workers_(BOOST_ASIO_CONCURRENCY_HINT_DEFAULT) {
   resize(1);
 }
 
@@ -21,9 +35,11 @@ void IoPool::resize(std::size_t threads) {
 }
 
 void IoPool::start() {
-  threads_.reserve(contexts_.size());
+  threads_.reserve(2 * contexts_.size());
   for (auto& context : contexts_)
     threads_.emplace_back([this, &context = *context] { run(context); });
+  for (std::size_t i = 0; i < contexts_.size(); ++i)
+    threads_.emplace_back([this] { run_worker(); });
 }
 
 void IoPool::stop() {
@@ -31,6 +47,16 @@ void IoPool::stop() {
     context->work.reset();
     context->context.stop();
   }
+  workers_.work.reset();
+  workers_.context.stop();
+}
+
+void IoPool::run_worker() {
+  // On Linux a thread's own niceness can be raised with its thread id; no privilege needed.
+  if (::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), kWorkerNice) != 0) {
+    spdlog::warn("cannot lower a worker thread's priority: {}", std::strerror(errno));
+  }
+  run(workers_);
 }
 
 void IoPool::join() {

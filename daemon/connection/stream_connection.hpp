@@ -49,6 +49,8 @@ struct StreamConnection {
   const ListenerInfo* listener = nullptr;
   asio::io_context* context = nullptr;  // the accepting thread's, where every wait runs
   ConnectionCounts::Guard count;
+  // Where work that takes milliseconds of CPU runs instead (IoPool::workers()).
+  asio::io_context* workers = nullptr;
   std::shared_ptr<const ListenerInfo> pinned;
 
   // Keeps `listener` alive for as long as this connection: for a service that goes on serving

@@ -57,6 +57,10 @@ class Router {
  public:
   virtual ~Router() = default;
   virtual Response route(const Request& request) const = 0;
+  // Whether answering `request` may take long enough (a millisecond and more of CPU) to be run
+  // off the connection's thread, which meanwhile serves its other connections. A guess, and a
+  // cheap one: it is asked of every request.
+  virtual bool costly(const Request& /*request*/) const { return false; }
 };
 
 // {"error": message} with `status`: how every error of the HTTP services is answered.

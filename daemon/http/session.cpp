@@ -239,16 +239,23 @@ std::optional<Response> refusal(const RequestHead& head, bool has_body,
 
 // The router's answer; a router that fails (out of memory, or a bug) gets the client a 500,
 // not a dropped connection.
-Response route(const Router& router, const RequestHead& head, const Target& target,
+Response route(const Router& router, const Request& request,
                const connection::StreamConnection& connection) {
-  const Request request{head.method_text, target.path, target.query, head.accept};
   try {
     return router.route(request);
   } catch (const std::exception& e) {
-    connection::log_connection(connection, spdlog::level::err, "{} {}: {}", head.method_text,
-                               head.target, e.what());
+    connection::log_connection(connection, spdlog::level::err, "{} {}{}{}: {}", request.method,
+                               request.path, request.query.empty() ? "" : "?", request.query,
+                               e.what());
     return error_response(500, "internal error");
   }
+}
+
+// route() on a worker thread, for a request the router says is costly; the connection's
+// thread serves its other connections meanwhile.
+asio::awaitable<Response, asio::io_context::executor_type> route_on_worker(
+    const Router* router, const Request* request, const connection::StreamConnection* connection) {
+  co_return route(*router, *request, *connection);
 }
 
 void cancel_socket(void* socket) {
@@ -256,23 +263,26 @@ void cancel_socket(void* socket) {
   static_cast<connection::Socket*>(socket)->cancel(ignored);
 }
 
-// Answers the request whose head `state` holds, into state.response; whether the connection
-// stays open after it. Not a coroutine, so that what it needs lives on the stack, not in every
-// connection's frame.
-bool answer(RequestState& state, const Router& router,
-            const connection::StreamConnection& connection) {
+// What the router is asked, for the request whose head `state` holds; nullopt when the session
+// answers it itself (state.response then holds the refusal).
+std::optional<Request> request_for_router(RequestState& state) {
   const RequestHead& head = *state.parser;
   const auto target = parse_target(head.target);
-  // A body we would have to read and throw away: refuse it, and close after the answer.
-  const bool has_body = !head.is_done();
-  if (auto refused = refusal(head, has_body, target)) {
+  if (auto refused = refusal(head, !head.is_done(), target)) {
     state.response = std::move(*refused);
-  } else {
-    state.response = route(router, head, std::get<Target>(target), connection);
+    return std::nullopt;
   }
+  const auto& [path, query] = std::get<Target>(target);
+  return Request{head.method_text, path, query, head.accept};
+}
+
+// Whether the connection stays open after the answer in state.response.
+bool keeps_alive(const RequestState& state, const connection::StreamConnection& connection) {
+  const RequestHead& head = *state.parser;
   connection::log_connection(connection, spdlog::level::debug, "{} {} {}", head.method_text,
                              head.target, state.response.status);
-  return head.keep_alive() && !has_body && state.response.status < 500 &&
+  // A body we did not read (refused): close after the answer.
+  return head.keep_alive() && head.is_done() && state.response.status < 500 &&
          !Deadlines::of(*connection.context).stopping();
 }
 
@@ -332,8 +342,8 @@ bool is_parse_error(const boost::system::error_code& ec) {
 
 }  // namespace
 
-connection::Task<> serve_http(connection::StreamConnection connection,
-                              const SessionLimits& limits, const Router& router,
+connection::Task<> serve_http(connection::StreamConnection connection, const SessionLimits& limits,
+                              const Router& router,
                               std::shared_ptr<const void> /*keeps limits and router*/) try {
   connection::Socket socket = connection.take_socket();
   Deadlines::Entry deadline(*connection.context, &cancel_socket, &socket);
@@ -368,7 +378,16 @@ connection::Task<> serve_http(connection::StreamConnection connection,
       co_await write_response(socket, *state, false);
       break;
     }
-    const bool keep_alive = answer(*state, router, connection);
+    if (const auto request = request_for_router(*state)) {
+      if (router.costly(*request)) {
+        state->response = co_await asio::co_spawn(*connection.workers,
+                                                  route_on_worker(&router, &*request, &connection),
+                                                  asio::use_awaitable_t<connection::Executor>{});
+      } else {
+        state->response = route(router, *request, connection);
+      }
+    }
+    const bool keep_alive = keeps_alive(*state, connection);
     deadline.working(connection.listener->write_timeout);
     if (const auto ec = co_await write_response(socket, *state, keep_alive)) {
       connection::log_connection(connection, spdlog::level::debug, "answer not written: {}",

@@ -28,8 +28,7 @@ struct SessionLimits {
 
 // `owner` keeps `limits` and `router` alive for as long as the connection lasts. Spawn it with
 // connection::spawn: it logs what it throws itself.
-connection::Task<> serve_http(connection::StreamConnection connection,
-                              const SessionLimits& limits, const Router& router,
-                              std::shared_ptr<const void> owner);
+connection::Task<> serve_http(connection::StreamConnection connection, const SessionLimits& limits,
+                              const Router& router, std::shared_ptr<const void> owner);
 
 }  // namespace netsvcd::http

@@ -42,7 +42,7 @@ Listener::Listener(IoPool& pool, config::ListenerConfig config,
       counts_(counts),
       pipeline_(
           std::make_shared<const connection::ListenerInfo>(config_.name, config_.write_timeout),
-          config_.service, counts),
+          config_.service, counts, pool.workers()),
       loops_(pool.size()) {
   for (auto& row : loops_)
     row.resize(sockets.size());

@@ -26,7 +26,8 @@ namespace netsvcd::net {
 class Pipeline {
  public:
   Pipeline(std::shared_ptr<const connection::ListenerInfo> listener,
-           std::shared_ptr<const services::Service> service, connection::ConnectionCounts& counts);
+           std::shared_ptr<const services::Service> service, connection::ConnectionCounts& counts,
+           asio::io_context& workers);
 
   // A connection just accepted on pool thread `thread`, whose context is `context`: it goes
   // through the steps to its service, or is closed by the first that refuses it.
@@ -38,6 +39,7 @@ class Pipeline {
   const connection::Admission admission_{};
   const std::shared_ptr<const services::Service> service_;
   connection::ConnectionCounts& counts_;
+  asio::io_context& workers_;
 };
 
 }  // namespace netsvcd::net

@@ -111,6 +111,15 @@ http::Response WordfinderRouter::route(const http::Request& request) const {
   return find_words(segment, request.query);
 }
 
+bool WordfinderRouter::costly(const http::Request& request) const {
+  const std::string_view segment = request.path.substr(1);
+  if (segment.empty() || segment.find('/') != std::string_view::npos) return false;
+  const auto decoded = percent_decode(segment);
+  if (!decoded) return false;
+  const ParsedRack parsed = parse_rack(*decoded, settings_.limits);
+  return parsed.rack && (parsed.rack->blanks > 0 || parsed.rack->tiles() > kCheapTiles);
+}
+
 http::Response WordfinderRouter::find_words(std::string_view segment,
                                             std::string_view query) const {
   const auto started = std::chrono::steady_clock::now();

@@ -25,6 +25,10 @@ class WordfinderRouter final : public http::Router {
   WordfinderRouter(std::shared_ptr<const WordIndex> index, const RouterSettings& settings);
 
   http::Response route(const http::Request& request) const override;
+  // A search with blanks, or of more than kCheapTiles tiles: hundreds of microseconds to
+  // milliseconds (see make bench's search timings).
+  bool costly(const http::Request& request) const override;
+  static constexpr std::uint32_t kCheapTiles = 10;
 
   const WordIndex& index() const { return *index_; }
   AnswerCacheStats cache_stats() const { return cache_.stats(); }
