@@ -26,9 +26,9 @@ struct SessionLimits {
   std::size_t max_header_bytes = 8 * 1024;
 };
 
-// `owner` keeps `limits` and `router` alive for as long as the connection lasts. Spawn it with
-// connection::spawn: it logs what it throws itself.
-connection::Task<> serve_http(connection::StreamConnection connection, const SessionLimits& limits,
-                              const Router& router, std::shared_ptr<const void> owner);
+// Starts serving `connection` on its thread. `owner` keeps `limits` and `router` alive for as
+// long as the connection lasts.
+void serve_http(connection::StreamConnection connection, const SessionLimits& limits,
+                const Router& router, std::shared_ptr<const void> owner);
 
 }  // namespace netsvcd::http

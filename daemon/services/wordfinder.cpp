@@ -24,9 +24,7 @@ class WordfinderService final : public Service {
 
   void serve(connection::StreamConnection connection) const override {
     connection.pin();
-    asio::io_context& context = *connection.context;
-    connection::spawn(context, http::serve_http(std::move(connection), limits_, router_,
-                                                shared_from_this()));
+    http::serve_http(std::move(connection), limits_, router_, shared_from_this());
   }
 
   std::string summary() const override {
