@@ -65,7 +65,7 @@ void RequestState::append(std::string_view bytes) {
   const auto room = free_space();
   const auto n = std::min(bytes.size(), room.size());
   std::memcpy(room.data(), bytes.data(), n);
-  filled(n);
+  end_ += n;
 }
 
 void RequestState::grow(std::size_t capacity) {
@@ -83,6 +83,7 @@ void RequestState::next_request() {
   head = {};
   keep_alive = false;
   sent = 0;
+  more_may_wait = false;
 }
 
 void RequestState::clear() {

@@ -30,6 +30,15 @@ class RequestState {
   std::string_view head;    // the response's head, in head_buffer
   bool keep_alive = false;  // the connection stays open after this response
   std::size_t sent = 0;     // bytes of head and body written so far
+  // The last read filled the room it had: the kernel may hold more of the client's bytes.
+  bool more_may_wait = false;
+
+  // Whether closing after the answer needs a lingering close: the client may have bytes on
+  // their way that a plain close would answer with a reset (a body we refused without reading
+  // it, or more than we read). nginx lingers on the same grounds.
+  bool closing_needs_linger() const {
+    return (parser && !parser->is_done()) || more_may_wait;
+  }
 
   // What is left to write of the response: its head, then its body, less what was sent (the
   // body too when the request was a HEAD).
@@ -41,7 +50,12 @@ class RequestState {
   void consume(std::size_t bytes) { begin_ += bytes; }
   // Room for the next read; the bytes of the next request are moved to the front first.
   asio::mutable_buffer free_space();
-  void filled(std::size_t bytes) { end_ += bytes; }
+  // `bytes` read into free_space(), which had `room`.
+  void filled(std::size_t bytes, std::size_t room) {
+    end_ += bytes;
+    more_may_wait = bytes == room;
+  }
+  // Bytes read before the state was taken (a parked connection's).
   void append(std::string_view bytes);
   bool full() const { return begin_ == 0 && end_ == capacity(); }
   // Moves what is buffered to a buffer of `capacity` bytes, once.

@@ -146,17 +146,75 @@ bool send_now(int fd, RequestState& state) {
   return sent >= 0 && static_cast<std::size_t>(sent) == left;
 }
 
+// -- serving what is ready, without waiting ---------------------------------------------------
+
+// What serving the bytes at hand comes to, when it stops.
+enum class Then {
+  wait_first,   // a new connection's client has sent nothing yet
+  wait_head,    // a head has begun and not ended
+  wait_next,    // answered; the client's next request has not come (idle)
+  close,        // answered, connection closing, nothing on its way from the client
+  linger,       // answered, connection closing, bytes may be on their way
+  route_costly, // a costly request, parsed, for a worker thread (state.parser)
+  write_rest,   // an answer that the socket did not take all at once (state.sent)
+};
+
+// Serves every request the bytes at hand hold, reading more while the kernel has some, with
+// no wait and no coroutine: parses each head, answers it (a cheap request is routed here) and
+// sends the answer, for as long as all of it goes at once. `deadline` (when the connection has
+// one yet) is given each new request's request_timeout at its first byte. Used by the accepting
+// call, by the parked connection's callback and by work().
+Then serve_ready(int fd, RequestState& state, const Router& router, const SessionLimits& limits,
+                 const StreamConnection& connection, Deadlines::Entry* deadline, bool answered) {
+  for (;;) {
+    auto head = find_head(state.unparsed(), limits.max_header_bytes);
+    while (std::holds_alternative<std::size_t>(head) && std::get<std::size_t>(head) == 0) {
+      // Right after an answer the client's next request is rarely there yet: stop at once
+      // rather than try a read that would only say so.
+      if (answered && state.buffered() == 0) return Then::wait_next;
+      if (state.full()) state.grow(limits.max_header_bytes + RequestState::kSmall);
+      const auto room = state.free_space();
+      const ssize_t got = ::recv(fd, room.data(), room.size(), MSG_DONTWAIT);
+      if (got > 0) {
+        if (state.buffered() == 0 && deadline) deadline->working(limits.request_timeout);
+        state.filled(static_cast<std::size_t>(got), room.size());
+        head = find_head(state.unparsed(), limits.max_header_bytes);
+        continue;
+      }
+      if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        if (state.buffered() > 0) return Then::wait_head;
+        return answered ? Then::wait_next : Then::wait_first;
+      }
+      // Closed or reset: nothing to answer, and nothing to linger for.
+      connection::log_connection(connection, spdlog::level::debug, "request not read: {}",
+                                 got == 0 ? "the client closed" : std::strerror(errno));
+      return Then::close;
+    }
+    const auto* size = std::get_if<std::size_t>(&head);
+    if (!size) {
+      refuse_head(state, std::get<error_code>(head), limits, connection);
+    } else if (parse_head(state, *size, limits, connection)) {
+      if (const auto request = request_for_router(state)) {
+        if (router.costly(*request)) return Then::route_costly;
+        state.response = route(router, *request, connection);
+      }
+    }
+    finish_answer(state, connection);
+    if (!send_now(fd, state)) return Then::write_rest;
+    if (!state.keep_alive) return state.closing_needs_linger() ? Then::linger : Then::close;
+    state.next_request();
+    answered = true;
+  }
+}
+
 // -- a connection that waits ------------------------------------------------------------------
 
-// Where a coroutine picks a connection up: bytes to read and parse, a parsed head to route, or
-// an answer to write.
-enum class Phase { read, route, write };
-
-// One HTTP connection. Between requests, and while a request head trickles in, it is only this
-// object, parked on its socket with a plain callback: no coroutine and no request buffer, just
-// `inbox` for the bytes that end the wait and the few bytes of a partial head. When bytes come,
-// a coroutine (work) takes a RequestState from the thread's pool, serves every request they
-// hold, and parks the connection again. So an idle connection costs about what nginx's does.
+// One HTTP connection that has had to wait. Between requests, and while a request head trickles
+// in, it is only this object, parked on its socket with a plain callback: no coroutine and no
+// request buffer, just `inbox` for the bytes that end the wait and the few bytes of a partial
+// head. When bytes come, the callback takes a RequestState from the thread's pool and serves
+// what is ready (serve_ready); a coroutine (work) takes over only for a costly request or an
+// answer the socket cannot take at once. So an idle connection costs about what nginx's does.
 // Used only by its connection's thread.
 struct HttpConnection {
   HttpConnection(StreamConnection from, const SessionLimits& limits, const Router& router,
@@ -188,18 +246,8 @@ struct HttpConnection {
 };
 using Held = std::unique_ptr<HttpConnection>;
 
-Held make_connection(StreamConnection connection, const SessionLimits& limits, const Router& router,
-                     std::shared_ptr<const void> owner) {
-  return std::make_unique<HttpConnection>(std::move(connection), limits, router, std::move(owner));
-}
-
 void park(Held http);
-connection::Task<> work(Held http, HeldState state, Phase phase);
-
-void spawn_work(Held http, HeldState state, Phase phase) {
-  asio::io_context& context = *http->stream.context;
-  connection::spawn(context, work(std::move(http), std::move(state), phase));
-}
+connection::Task<> work(Held http, HeldState state, Then then);
 
 // The end of a connection whose client may still be sending, in a coroutine of its own.
 connection::Task<> close_lingering(Held http) try {
@@ -208,19 +256,60 @@ connection::Task<> close_lingering(Held http) try {
   connection::log_connection(http->stream, spdlog::level::err, "{}", e.what());
 }
 
+// Does what serve_ready stopped at.
+void carry_on(Then then, Held http, HeldState state) {
+  asio::io_context& context = *http->stream.context;
+  switch (then) {
+    case Then::wait_first:
+      // Not cut by a stop: the client was accepted and its request may be on its way, so the
+      // drain waits for it, up to request_timeout.
+      http->deadline.working(http->limits.request_timeout);
+      break;
+    case Then::wait_head:
+      // The deadline of the head's first byte stands.
+      http->partial_head.assign(state->unparsed());
+      break;
+    case Then::wait_next:
+      // Idle, which a stop ends at once.
+      http->deadline.waiting(http->limits.idle_timeout);
+      if (http->deadline.expired() != Deadlines::Expiry::none) then = Then::linger;
+      break;
+    case Then::close:
+      return;
+    case Then::route_costly:
+    case Then::write_rest:
+      return connection::spawn(context, work(std::move(http), std::move(state), then));
+    case Then::linger:
+      break;
+  }
+  state.release();
+  if (then == Then::linger) return connection::spawn(context, close_lingering(std::move(http)));
+  park(std::move(http));
+}
+
 // The parked connection's callback: its client sent bytes (or closed), or a deadline or the
 // stop ended the wait.
 void on_read(Held http, const error_code& ec, std::size_t bytes) {
-  if (!ec) {
-    http->inbox_size = bytes;
-    return spawn_work(std::move(http), HeldState(), Phase::read);
+  if (ec) {
+    // A connection that timed out or whose client closed is closed; one a stop ended may have
+    // bytes on their way.
+    if (http->deadline.expired() == Deadlines::Expiry::stopping) {
+      asio::io_context& context = *http->stream.context;
+      connection::spawn(context, close_lingering(std::move(http)));
+    }
+    return;
   }
-  // A connection that timed out or whose client closed is closed; one a stop ended may have
-  // bytes on their way.
-  if (http->deadline.expired() == Deadlines::Expiry::stopping) {
-    asio::io_context& context = *http->stream.context;
-    connection::spawn(context, close_lingering(std::move(http)));
-  }
+  HeldState state;
+  state.take();
+  // The first byte of a request starts its request_timeout.
+  if (http->partial_head.empty()) http->deadline.working(http->limits.request_timeout);
+  state->append(http->partial_head);
+  state->append({http->inbox.data(), bytes});
+  state->more_may_wait = bytes == http->inbox.size();
+  http->partial_head = std::string();
+  const Then then = serve_ready(http->socket.native_handle(), *state, http->router, http->limits,
+                                http->stream, &http->deadline, false);
+  carry_on(then, std::move(http), std::move(state));
 }
 
 void park(Held http) {
@@ -232,77 +321,19 @@ void park(Held http) {
       });
 }
 
-// Serves every request the client's bytes hold, from `phase` on, reading what is there without
-// waiting; then parks the connection, or closes it.
-connection::Task<> work(Held http, HeldState state, Phase phase) try {
+// What needs a wait in the middle of a request: a costly request's route() on a worker thread,
+// or the rest of an answer the socket did not take at once (within write_timeout). Then the
+// connection goes on as serve_ready does.
+connection::Task<> work(Held http, HeldState state, Then then) try {
   auto& connection = http->stream;
-  const SessionLimits& limits = http->limits;
-  if (!state) {
-    state.take();
-    // The bytes that ended the wait; the first of them starts a request's request_timeout.
-    if (http->partial_head.empty()) http->deadline.working(limits.request_timeout);
-    state->append(http->partial_head);
-    state->append({http->inbox.data(), http->inbox_size});
-    http->partial_head = std::string();
-  }
-  for (bool answered = phase != Phase::read;;) {
-    if (phase == Phase::read) {
-      // Read until the head at the front is whole; park the connection when no more is there.
-      auto head = find_head(state->unparsed(), limits.max_header_bytes);
-      while (std::holds_alternative<std::size_t>(head) && std::get<std::size_t>(head) == 0) {
-        if (state->full()) state->grow(limits.max_header_bytes + RequestState::kSmall);
-        const auto room = state->free_space();
-        // Right after an answer the client's next request is rarely there yet: park at once
-        // rather than try a read that would only say so.
-        const ssize_t got =
-            answered && state->buffered() == 0
-                ? (errno = EAGAIN, -1)
-                : ::recv(http->socket.native_handle(), room.data(), room.size(), MSG_DONTWAIT);
-        if (got > 0) {
-          if (state->buffered() == 0) http->deadline.working(limits.request_timeout);
-          state->filled(static_cast<std::size_t>(got));
-          head = find_head(state->unparsed(), limits.max_header_bytes);
-          continue;
-        }
-        if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-          if (state->buffered() == 0) {
-            // Between requests: idle, which a stop ends at once.
-            http->deadline.waiting(limits.idle_timeout);
-            if (http->deadline.expired() != Deadlines::Expiry::none) break;
-          } else {
-            // Mid-head: the deadline of its first byte stands.
-            http->partial_head.assign(state->unparsed());
-          }
-          state.release();
-          co_return park(std::move(http));
-        }
-        // Closed or reset: nothing to answer, and nothing to linger for.
-        connection::log_connection(connection, spdlog::level::debug, "request not read: {}",
-                                   got == 0 ? "the client closed" : std::strerror(errno));
-        co_return;
-      }
-      if (http->deadline.expired() != Deadlines::Expiry::none) break;  // stopping while idle
-      const auto* size = std::get_if<std::size_t>(&head);
-      if (size && parse_head(*state, *size, limits, connection)) {
-        phase = Phase::route;
-      } else {
-        if (!size) refuse_head(*state, std::get<error_code>(head), limits, connection);
-        finish_answer(*state, connection);
-        phase = Phase::write;
-      }
-    }
-    if (phase == Phase::route) {
-      if (const auto request = request_for_router(*state)) {
-        if (http->router.costly(*request)) {
-          state->response = co_await asio::co_spawn(
-              *connection.workers, route_on_worker(&http->router, &*request, &connection),
-              asio::use_awaitable_t<connection::Executor>{});
-        } else {
-          state->response = route(http->router, *request, connection);
-        }
-      }
+  const int fd = http->socket.native_handle();
+  while (then == Then::route_costly || then == Then::write_rest) {
+    if (then == Then::route_costly) {
+      const auto request = request_for_router(*state);
+      state->response = co_await asio::co_spawn(
+          *connection.workers, route_on_worker(&http->router, &*request, &connection),
+          asio::use_awaitable_t<connection::Executor>{});
       finish_answer(*state, connection);
-      phase = Phase::write;
     }
     http->deadline.working(connection.listener->write_timeout);
     const auto [ec, bytes] =
@@ -312,14 +343,14 @@ connection::Task<> work(Held http, HeldState state, Phase phase) try {
                                  ec.message());
       co_return;
     }
-    if (!state->keep_alive) break;
+    if (!state->keep_alive) {
+      then = state->closing_needs_linger() ? Then::linger : Then::close;
+      break;
+    }
     state->next_request();
-    phase = Phase::read;
-    answered = true;
+    then = serve_ready(fd, *state, http->router, http->limits, connection, &http->deadline, true);
   }
-  state.release();
-  // Answered and done, or stopping: the client may still be sending.
-  co_await connection::lingering_close(http->socket, http->deadline);
+  carry_on(then, std::move(http), std::move(state));
 } catch (const std::exception& e) {
   connection::log_connection(http->stream, spdlog::level::err, "{}", e.what());
 }
@@ -328,67 +359,19 @@ connection::Task<> work(Held http, HeldState state, Phase phase) try {
 
 void serve_http(StreamConnection connection, const SessionLimits& limits, const Router& router,
                 std::shared_ptr<const void> owner) {
-  // First, without a coroutine or a registration with the event loop: most clients send their
-  // request as they connect, and most answers fit the socket's buffer, so the whole exchange
-  // can happen here, in the accepting call (recv, sendmsg, and close or park).
+  // First, with neither a coroutine nor an epoll registration: most clients send their request
+  // as they connect, and most answers fit the socket's buffer, so the whole exchange often
+  // happens here, in the accepting call (recv, sendmsg, close), as in a hand-written server.
   HeldState state;
   state.take();
-  const int fd = connection.socket.get();
-  const auto room = state->free_space();
-  const ssize_t got = ::recv(fd, room.data(), room.size(), MSG_DONTWAIT);
-  if (got == 0 || (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) return;
-  if (got < 0) {
-    // Nothing yet. The wait for a new connection's request is not cut by a stop: its client was
-    // accepted and the request may be on its way, so the drain waits for it.
-    state.release();
-    auto http = make_connection(std::move(connection), limits, router, std::move(owner));
-    http->deadline.working(limits.request_timeout);
-    return park(std::move(http));
-  }
-  state->filled(static_cast<std::size_t>(got));
-
-  Phase phase = Phase::read;
-  const auto head = find_head(state->unparsed(), limits.max_header_bytes);
-  const auto* size = std::get_if<std::size_t>(&head);
-  if (size && *size > 0 && !parse_head(*state, *size, limits, connection)) {
-    finish_answer(*state, connection);
-    phase = Phase::write;
-  } else if (size && *size > 0) {
-    phase = Phase::route;
-    const auto request = request_for_router(*state);
-    if (!request || !router.costly(*request)) {
-      if (request) state->response = route(router, *request, connection);
-      finish_answer(*state, connection);
-      phase = Phase::write;
-      if (send_now(fd, *state)) {
-        if (!state->keep_alive && !connection::has_unread_input(fd)) return;  // done: close
-        if (state->keep_alive && state->buffered() == 0) {
-          state.release();
-          auto http = make_connection(std::move(connection), limits, router, std::move(owner));
-          http->deadline.waiting(limits.idle_timeout);
-          if (http->deadline.expired() != Deadlines::Expiry::none) {
-            asio::io_context& context = *http->stream.context;
-            return connection::spawn(context, close_lingering(std::move(http)));
-          }
-          return park(std::move(http));
-        }
-        if (!state->keep_alive) {
-          // The client sent more than we read: a plain close would reset the connection.
-          auto http = make_connection(std::move(connection), limits, router, std::move(owner));
-          asio::io_context& context = *http->stream.context;
-          return connection::spawn(context, close_lingering(std::move(http)));
-        }
-        // Pipelined: the next request is already here.
-        state->next_request();
-        phase = Phase::read;
-      }
-    }
-  }
-  // The rest in a coroutine: a head still coming, a parse error's answer, a costly request, or
-  // an answer larger than the socket's buffer.
-  auto http = make_connection(std::move(connection), limits, router, std::move(owner));
-  http->deadline.working(limits.request_timeout);
-  spawn_work(std::move(http), std::move(state), phase);
+  const Then then =
+      serve_ready(connection.socket.get(), *state, router, limits, connection, nullptr, false);
+  if (then == Then::close) return;
+  auto http = std::make_unique<HttpConnection>(std::move(connection), limits, router,
+                                               std::move(owner));
+  // A head begun here has its request_timeout from now.
+  if (then == Then::wait_head) http->deadline.working(limits.request_timeout);
+  carry_on(then, std::move(http), std::move(state));
 }
 
 }  // namespace netsvcd::http
