@@ -1,5 +1,7 @@
 #include "connection/deadlines.hpp"
 
+#include <time.h>
+
 #include <algorithm>
 
 namespace netsvcd::connection {
@@ -12,6 +14,12 @@ constexpr std::chrono::milliseconds kFinestPeriod{5};
 constexpr std::chrono::milliseconds kCoarsestPeriod{100};
 
 }  // namespace
+
+CoarseClock::time_point CoarseClock::now() noexcept {
+  timespec now{};
+  ::clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+  return time_point(std::chrono::seconds(now.tv_sec) + std::chrono::nanoseconds(now.tv_nsec));
+}
 
 Deadlines::Clock::duration Deadlines::period_for(std::chrono::milliseconds timeout) {
   return std::clamp<Clock::duration>(timeout / 10, kFinestPeriod, kCoarsestPeriod);

@@ -15,9 +15,21 @@
 
 namespace netsvcd::connection {
 
+// The clock deadlines are kept in: CLOCK_MONOTONIC at the kernel's tick (a few milliseconds,
+// finer than the ticks here), read from memory the kernel maps in, where steady_clock reads the
+// CPU's timestamp counter: a connection moves its deadline a few times a request.
+struct CoarseClock {
+  using duration = std::chrono::nanoseconds;
+  using rep = duration::rep;
+  using period = duration::period;
+  using time_point = std::chrono::time_point<CoarseClock>;
+  static constexpr bool is_steady = true;
+  static time_point now() noexcept;
+};
+
 class Deadlines final : public asio::execution_context::service {
  public:
-  using Clock = std::chrono::steady_clock;
+  using Clock = CoarseClock;
   static asio::execution_context::id id;
 
   // Why an entry expired.

@@ -29,7 +29,7 @@ class InlineText {
   std::string_view view() const { return {chars_.data(), size_}; }
 
  private:
-  std::array<char, kCapacity> chars_{};
+  std::array<char, kCapacity> chars_;  // only the first size_ are ever read
   std::size_t size_ = 0;
 };
 

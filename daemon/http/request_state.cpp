@@ -61,11 +61,11 @@ asio::mutable_buffer RequestState::free_space() {
   return {data() + end_, capacity() - end_};
 }
 
-void RequestState::append(std::string_view bytes) {
+void RequestState::append(std::string_view bytes, std::size_t large_capacity) {
+  if (bytes.size() > free_space().size()) grow(std::max(large_capacity, buffered() + bytes.size()));
   const auto room = free_space();
-  const auto n = std::min(bytes.size(), room.size());
-  std::memcpy(room.data(), bytes.data(), n);
-  end_ += n;
+  std::memcpy(room.data(), bytes.data(), bytes.size());
+  end_ += bytes.size();
 }
 
 void RequestState::grow(std::size_t capacity) {

@@ -36,9 +36,7 @@ class RequestState {
   // Whether closing after the answer needs a lingering close: the client may have bytes on
   // their way that a plain close would answer with a reset (a body we refused without reading
   // it, or more than we read). nginx lingers on the same grounds.
-  bool closing_needs_linger() const {
-    return (parser && !parser->is_done()) || more_may_wait;
-  }
+  bool closing_needs_linger() const { return (parser && !parser->is_done()) || more_may_wait; }
 
   // What is left to write of the response: its head, then its body, less what was sent (the
   // body too when the request was a HEAD).
@@ -55,8 +53,9 @@ class RequestState {
     end_ += bytes;
     more_may_wait = bytes == room;
   }
-  // Bytes read before the state was taken (a parked connection's).
-  void append(std::string_view bytes);
+  // Bytes read before the state was taken (a parked connection's), growing the buffer to
+  // `large_capacity` if they do not fit.
+  void append(std::string_view bytes, std::size_t large_capacity);
   bool full() const { return begin_ == 0 && end_ == capacity(); }
   // Moves what is buffered to a buffer of `capacity` bytes, once.
   void grow(std::size_t capacity);

@@ -150,13 +150,13 @@ bool send_now(int fd, RequestState& state) {
 
 // What serving the bytes at hand comes to, when it stops.
 enum class Then {
-  wait_first,   // a new connection's client has sent nothing yet
-  wait_head,    // a head has begun and not ended
-  wait_next,    // answered; the client's next request has not come (idle)
-  close,        // answered, connection closing, nothing on its way from the client
-  linger,       // answered, connection closing, bytes may be on their way
-  route_costly, // a costly request, parsed, for a worker thread (state.parser)
-  write_rest,   // an answer that the socket did not take all at once (state.sent)
+  wait_first,    // a new connection's client has sent nothing yet
+  wait_head,     // a head has begun and not ended
+  wait_next,     // answered; the client's next request has not come (idle)
+  close,         // answered, connection closing, nothing on its way from the client
+  linger,        // answered, connection closing, bytes may be on their way
+  route_costly,  // a costly request, parsed, for a worker thread (state.parser)
+  write_rest,    // an answer that the socket did not take all at once (state.sent)
 };
 
 // Serves every request the bytes at hand hold, reading more while the kernel has some, with
@@ -303,8 +303,9 @@ void on_read(Held http, const error_code& ec, std::size_t bytes) {
   state.take();
   // The first byte of a request starts its request_timeout.
   if (http->partial_head.empty()) http->deadline.working(http->limits.request_timeout);
-  state->append(http->partial_head);
-  state->append({http->inbox.data(), bytes});
+  const auto large = http->limits.max_header_bytes + RequestState::kSmall;
+  state->append(http->partial_head, large);
+  state->append({http->inbox.data(), bytes}, large);
   state->more_may_wait = bytes == http->inbox.size();
   http->partial_head = std::string();
   const Then then = serve_ready(http->socket.native_handle(), *state, http->router, http->limits,
@@ -367,8 +368,8 @@ void serve_http(StreamConnection connection, const SessionLimits& limits, const 
   const Then then =
       serve_ready(connection.socket.get(), *state, router, limits, connection, nullptr, false);
   if (then == Then::close) return;
-  auto http = std::make_unique<HttpConnection>(std::move(connection), limits, router,
-                                               std::move(owner));
+  auto http =
+      std::make_unique<HttpConnection>(std::move(connection), limits, router, std::move(owner));
   // A head begun here has its request_timeout from now.
   if (then == Then::wait_head) http->deadline.working(limits.request_timeout);
   carry_on(then, std::move(http), std::move(state));

@@ -113,11 +113,14 @@ http::Response WordfinderRouter::route(const http::Request& request) const {
 
 bool WordfinderRouter::costly(const http::Request& request) const {
   const std::string_view segment = request.path.substr(1);
-  if (segment.empty() || segment.find('/') != std::string_view::npos) return false;
+  if (segment.find('/') != std::string_view::npos) return false;
+  // Asked of every request: the tiles are counted, not parsed (a bad rack is refused cheaply
+  // by route() anyway). An escape is decoded first, as route() would.
+  if (segment.find('%') == std::string_view::npos) {
+    return segment.size() > kCheapTiles || segment.find('_') != std::string_view::npos;
+  }
   const auto decoded = percent_decode(segment);
-  if (!decoded) return false;
-  const ParsedRack parsed = parse_rack(*decoded, settings_.limits);
-  return parsed.rack && (parsed.rack->blanks > 0 || parsed.rack->tiles() > kCheapTiles);
+  return decoded && (decoded->size() > kCheapTiles || decoded->find('_') != std::string::npos);
 }
 
 http::Response WordfinderRouter::find_words(std::string_view segment,

@@ -433,3 +433,22 @@ TEST_CASE("router: the cache never holds more than cache_entries answers", "[rou
 }
 
 }  // namespace
+
+TEST_CASE("router: racks with blanks or more than 10 tiles are costly, others are not",
+          "[router]") {
+  const WordfinderRouter router(dictionary(), settings());
+  const auto costly = [&](std::string_view target) {
+    const auto parsed = netsvcd::http::parse_target(target);
+    const auto [path, query] = std::get<netsvcd::http::Target>(parsed);
+    return router.costly(Request{"GET", path, query, {}});
+  };
+  CHECK_FALSE(costly("/lexical"));
+  CHECK_FALSE(costly("/abcdefghij"));  // 10 tiles
+  CHECK(costly("/abcdefghijk"));       // 11
+  CHECK(costly("/ab_"));
+  CHECK(costly("/ab%5F"));  // an escaped blank
+  CHECK_FALSE(costly("/"));
+  CHECK_FALSE(costly("/a/b"));
+  // Asking costs no search: the cache saw nothing.
+  CHECK(router.cache_stats() == stats(0, 0, 0, 0, 0));
+}
