@@ -108,13 +108,6 @@ Response route(const Router& router, const Request& request, const StreamConnect
   }
 }
 
-// route() on a worker thread, for a request the router says is costly; the connection's
-// thread serves its other connections meanwhile.
-asio::awaitable<Response, asio::io_context::executor_type> route_on_worker(
-    const Router* router, const Request* request, const StreamConnection* connection) {
-  co_return route(*router, *request, *connection);
-}
-
 // With state.response decided: whether the connection stays open after it, and its head.
 void finish_answer(RequestState& state, const StreamConnection& connection) {
   const RequestHead& head = *state.parser;
@@ -144,6 +137,20 @@ bool send_now(int fd, RequestState& state) {
   const ssize_t sent = ::sendmsg(fd, &message, MSG_NOSIGNAL | MSG_DONTWAIT);
   if (sent > 0) state.sent += static_cast<std::size_t>(sent);
   return sent >= 0 && static_cast<std::size_t>(sent) == left;
+}
+
+// A costly request, answered on a worker thread: route(), then as much of the answer as the
+// socket takes at once, so that the worker, not the connection's thread, also pays for sending
+// a large answer. The connection's coroutine waits meanwhile and touches neither `state` nor the
+// socket; it writes what is left.
+asio::awaitable<void, asio::io_context::executor_type> answer_on_worker(
+    const Router* router, RequestState* state, const StreamConnection* connection, int fd) {
+  if (const auto request = request_for_router(*state)) {
+    state->response = route(*router, *request, *connection);
+  }
+  finish_answer(*state, *connection);
+  send_now(fd, *state);
+  co_return;
 }
 
 // -- serving what is ready, without waiting ---------------------------------------------------
@@ -330,11 +337,9 @@ connection::Task<> work(Held http, HeldState state, Then then) try {
   const int fd = http->socket.native_handle();
   while (then == Then::route_costly || then == Then::write_rest) {
     if (then == Then::route_costly) {
-      const auto request = request_for_router(*state);
-      state->response = co_await asio::co_spawn(
-          *connection.workers, route_on_worker(&http->router, &*request, &connection),
-          asio::use_awaitable_t<connection::Executor>{});
-      finish_answer(*state, connection);
+      co_await asio::co_spawn(*connection.workers,
+                              answer_on_worker(&http->router, &*state, &connection, fd),
+                              asio::use_awaitable_t<connection::Executor>{});
     }
     http->deadline.working(connection.listener->write_timeout);
     const auto [ec, bytes] =
