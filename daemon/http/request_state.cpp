@@ -84,6 +84,7 @@ void RequestState::next_request() {
   keep_alive = false;
   sent = 0;
   more_may_wait = false;
+  refused = false;
 }
 
 void RequestState::clear() {

@@ -32,11 +32,15 @@ class RequestState {
   std::size_t sent = 0;     // bytes of head and body written so far
   // The last read filled the room it had: the kernel may hold more of the client's bytes.
   bool more_may_wait = false;
+  // The head could not be parsed (parser is empty): answered with the reason, then closed.
+  bool refused = false;
 
   // Whether closing after the answer needs a lingering close: the client may have bytes on
   // their way that a plain close would answer with a reset (a body we refused without reading
   // it, or more than we read). nginx lingers on the same grounds.
-  bool closing_needs_linger() const { return (parser && !parser->is_done()) || more_may_wait; }
+  bool closing_needs_linger() const {
+    return refused || (parser && !parser->is_done()) || more_may_wait;
+  }
 
   // What is left to write of the response: its head, then its body, less what was sent (the
   // body too when the request was a HEAD).

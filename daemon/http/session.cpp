@@ -43,13 +43,15 @@ Response answer_to_parse_error(const error_code& ec, std::string_view unparsed,
   return error_response(400, "malformed request: " + ec.message());
 }
 
-// A head refused for `ec`: the answer that says why becomes state.response.
+// A head refused for `ec`: the answer that says why becomes state.response, and the
+// connection closes after it.
 void refuse_head(RequestState& state, const error_code& ec, const SessionLimits& limits,
                  const StreamConnection& connection) {
   connection::log_connection(connection, spdlog::level::debug, "request not read: {}",
                              ec.message());
   state.response = answer_to_parse_error(ec, state.unparsed(), limits.max_header_bytes);
-  state.parser.emplace();  // as for an HTTP/1.1 GET: the answer's head and body
+  state.parser.reset();
+  state.refused = true;
 }
 
 // Parses the whole head of `size` bytes at the front of `state`; on failure, refuses it (the
@@ -110,6 +112,12 @@ Response route(const Router& router, const Request& request, const StreamConnect
 
 // With state.response decided: whether the connection stays open after it, and its head.
 void finish_answer(RequestState& state, const StreamConnection& connection) {
+  if (state.refused) {
+    // A head that was not parsed: answered as HTTP/1.1, and the connection closes.
+    state.keep_alive = false;
+    state.head = format_head(state.head_buffer, state.response, 11, false);
+    return;
+  }
   const RequestHead& head = *state.parser;
   connection::log_connection(connection, spdlog::level::debug, "{} {} {}", head.method_text,
                              head.target, state.response.status);

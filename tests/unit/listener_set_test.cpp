@@ -39,6 +39,15 @@ std::string hello_on(std::string_view name, std::string_view address, std::strin
                      name, address, message);
 }
 
+std::string words_on(std::string_view name, std::string_view address) {
+  return fmt::format(R"(  - name: {}
+    kind: wordfinder
+    listen: ["{}"]
+    dictionary: {}/tests/data/small_dictionary.txt
+)",
+                     name, address, NETSVCD_SOURCE_DIR);
+}
+
 std::string config_of(std::initializer_list<std::string> listeners) {
   std::string yaml = "listeners:\n";
   for (const auto& listener : listeners)
@@ -168,6 +177,23 @@ TEST_CASE("listener set: an identity change that cannot bind listens on the old 
             "reload refused; still serving the previous configuration"});
   CHECK(inodes(running.set) == before);
   CHECK(fetch("127.0.0.1", port) == "v4\n");
+}
+
+TEST_CASE("listener set: kept-alive connections are dealt out over the pool threads",
+          "[listener_set]") {
+  // One thread waits on the socket at a time; the turn passes to a thread with fewer
+  // connections, so that a burst of long-lived connections does not all land on one thread.
+  const auto port = free_port();
+  Running running(config_of({words_on("words", fmt::format("127.0.0.1:{}", port))}));
+  std::vector<Connection> clients;
+  for (int i = 0; i < 8; ++i) {
+    clients.emplace_back("127.0.0.1", port);
+    clients.back().send("GET / HTTP/1.1\r\nHost: test\r\n\r\n");
+    CHECK(clients.back().read_some().starts_with("HTTP/1.1 200 OK"));
+  }
+  CHECK(running.counts.active() == 8);
+  CHECK(running.counts.active(0) >= 2);
+  CHECK(running.counts.active(1) >= 2);
 }
 
 }  // namespace netsvcd::test
