@@ -31,7 +31,7 @@ class WordfinderService final : public Service {
     const auto& stats = router_.index().stats();
     return "dictionary " + dictionary_ + ": " + std::to_string(stats.words) + " words, " +
            std::to_string(stats.skipped()) + " lines skipped, " + std::to_string(stats.duplicates) +
-           " duplicates";
+           " duplicates; index " + std::to_string((router_.index().bytes() + 1023) / 1024) + " KiB";
   }
 
  private:

@@ -68,6 +68,11 @@ class WordIndex {
   }
 
   const DictionaryStats& stats() const { return stats_; }
+  // The memory the index holds: its words, their offsets and the trie.
+  std::size_t bytes() const {
+    return text_.capacity() + offsets_.capacity() * sizeof(offsets_[0]) +
+           nodes_.capacity() * sizeof(nodes_[0]);
+  }
 
  private:
   // A trie node. The children of a node are contiguous in nodes_, in letter order: the child for
