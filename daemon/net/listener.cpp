@@ -21,11 +21,11 @@ namespace {
 constexpr auto kPause = std::chrono::milliseconds(100);
 constexpr auto kReportInterval = std::chrono::seconds(5);
 // Connections one wake-up accepts before the loop lets the thread's other work run (nginx's
-// multi_accept, bounded), and asks another thread to help drain the rest. 16 rather than 64:
-// under a flood of costly requests the waiting thread also serves its share of them, and a
-// helper then comes sooner (make bench-smoke: hello's rate under the flood 22k-25k/s, not
-// 16k-21k/s, for the same CPU per connection with threads: 2 as with threads: 1).
-constexpr int kAcceptBatch = 16;
+// multi_accept, bounded), and asks another thread to help drain the rest. Each help wakes a
+// thread: with batches of 16 hello's CPU per connection with threads: 2 rose to 1.13x that with
+// threads: 1 (make bench, 3 rounds), against about 1.05x with 64, for no clear gain under a
+// flood of costly requests.
+constexpr int kAcceptBatch = 64;
 
 bool is_resource_exhaustion(int error) {
   return error == EMFILE || error == ENFILE || error == ENOBUFS || error == ENOMEM;
