@@ -132,7 +132,7 @@ Listener::Batch Listener::accept_batch(std::size_t socket_index, std::size_t thr
     if (client) {
       pipeline_.accepted(std::move(client), connection::Peer::from(peer), thread, context);
       if (waiting) {
-        if (const auto next = next_turn(thread)) {
+        if (const auto next = next_turn(socket_index, thread)) {
           give_turn(socket_index, *next);
           return Batch::handed_over;
         }
@@ -152,13 +152,13 @@ Listener::Batch Listener::accept_batch(std::size_t socket_index, std::size_t thr
 // A thread with at least two connections fewer than `thread` takes the turn: hello's connections
 // end before the next accept, so its turn stays put (one thread, no hand-over); a burst of
 // kept-alive connections is dealt out over the pool.
-std::optional<std::size_t> Listener::next_turn(std::size_t thread) const {
+std::optional<std::size_t> Listener::next_turn(std::size_t socket, std::size_t thread) const {
   const auto mine = counts_.active(thread);
   if (mine < 2) return std::nullopt;
   std::optional<std::size_t> best;
   std::uint64_t fewest = mine - 1;
   for (std::size_t other = 0; other < pool_.size(); ++other) {
-    if (other == thread) continue;
+    if (other == thread || !loops_[other][socket]) continue;
     if (const auto theirs = counts_.active(other); theirs < fewest) {
       fewest = theirs;
       best = other;
@@ -176,12 +176,17 @@ void Listener::give_turn(std::size_t socket, std::size_t to) {
 
 void Listener::ask_for_help(std::size_t socket, std::size_t from) {
   if (pool_.size() < 2 || sockets_[socket]->helped.exchange(true)) return;
-  std::size_t helper = (from + 1) % pool_.size();
+  std::optional<std::size_t> helper;
   for (std::size_t other = 0; other < pool_.size(); ++other) {
-    if (other != from && counts_.active(other) < counts_.active(helper)) helper = other;
+    if (other == from || !loops_[other][socket]) continue;
+    if (!helper || counts_.active(other) < counts_.active(*helper)) helper = other;
   }
-  asio::post(pool_.context(helper),
-             [self = shared_from_this(), socket, helper] { self->help(socket, helper); });
+  if (!helper) {
+    sockets_[socket]->helped = false;
+    return;
+  }
+  asio::post(pool_.context(*helper),
+             [self = shared_from_this(), socket, thread = *helper] { self->help(socket, thread); });
 }
 
 // A helper drains the backlog alongside the waiting thread, then stops: it never waits.

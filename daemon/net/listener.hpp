@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "asio.hpp"
@@ -95,8 +96,8 @@ class Listener : public std::enable_shared_from_this<Listener> {
   // Accepts what the kernel has waiting on `socket`, up to a batch, on `thread`; the waiting
   // thread may hand its turn on (and then stops), a helper never does.
   Batch accept_batch(std::size_t socket, std::size_t thread, bool waiting);
-  // The thread that should wait next instead of `thread`, if its turn should pass.
-  std::optional<std::size_t> next_turn(std::size_t thread) const;
+  // The thread that should wait next on `socket` instead of `thread`, if its turn should pass.
+  std::optional<std::size_t> next_turn(std::size_t socket, std::size_t thread) const;
   void give_turn(std::size_t socket, std::size_t to);
   void ask_for_help(std::size_t socket, std::size_t from);
   void help(std::size_t socket, std::size_t thread);
