@@ -94,13 +94,17 @@ void Deadlines::tick() {
   auto shortest = std::chrono::milliseconds::max();
   for (Entry* entry = first_; entry;) {
     Entry* const next = entry->next_;  // expiring cancels a socket; the entry stays linked
-    // Registered but not yet given a deadline: nothing to check.
-    if (entry->expired_ == Expiry::none && entry->timeout_.count() > 0) {
+    if (entry->expired_ != Expiry::none) {
+      // Expired and not given a new deadline: cancel again. A cancel ends only the operation
+      // pending at that moment; one started after it (the next write of a composed write, whose
+      // previous one completed at once) would otherwise wait without a deadline.
+      entry->on_expire_(entry->target_);
+      shortest = std::min(shortest, entry->timeout_);
+    } else if (entry->timeout_.count() > 0) {  // not yet given a deadline: nothing to check
       if (entry->deadline_ <= now) {
         entry->expire(Expiry::timeout);
-      } else {
-        shortest = std::min(shortest, entry->timeout_);
       }
+      shortest = std::min(shortest, entry->timeout_);
     }
     entry = next;
   }

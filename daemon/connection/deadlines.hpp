@@ -36,10 +36,11 @@ class Deadlines final : public asio::execution_context::service {
   enum class Expiry { none, timeout, stopping };
 
   // One connection's deadline, registered for as long as it lives. When the deadline passes, or
-  // a stop comes while the connection waits for a request, `on_expire(target)` is called once
-  // on the context's thread (it cancels the connection's socket, whose pending operation then
-  // ends with operation_aborted); expired() says so until the next deadline is set. Neither
-  // copyable nor movable: it is linked into the service's list.
+  // a stop comes while the connection waits for a request, `on_expire(target)` is called on the
+  // context's thread (it cancels the connection's socket, whose pending operation then ends
+  // with operation_aborted), and again at every tick until a new deadline is set, so that an
+  // operation started after the first cancel is ended too; expired() says so meanwhile.
+  // Neither copyable nor movable: it is linked into the service's list.
   class Entry {
    public:
     Entry(asio::io_context& context, void (*on_expire)(void*), void* target);

@@ -39,7 +39,8 @@ Task<> finish_send_and_close(StreamConnection connection, std::string_view rest,
   Deadlines::Entry deadline(*connection.context, &cancel_socket, &socket);
   deadline.working(connection.listener->write_timeout);
   const auto [ec, bytes] = co_await asio::async_write(socket, asio::buffer(rest), use_nothrow);
-  if (deadline.expired() != Deadlines::Expiry::none) {
+  // Written in time, even if the deadline passed as the last write completed.
+  if (ec && deadline.expired() != Deadlines::Expiry::none) {
     log_connection(connection, spdlog::level::debug,
                    "write timed out after {}; resetting the connection",
                    config::format_duration(connection.listener->write_timeout));

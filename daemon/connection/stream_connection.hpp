@@ -60,9 +60,14 @@ struct StreamConnection {
   }
 
   // The socket as Asio's, registered with the connection's context; `socket` is empty after.
+  // Throws if the registration fails (out of kernel memory), `socket` still owning it.
   Socket take_socket() {
-    const auto protocol = peer.address.is_v4() ? tcp::v4() : tcp::v6();
-    return Socket(context->get_executor(), protocol, socket.release());
+    Socket registered(context->get_executor());
+    boost::system::error_code ec;
+    registered.assign(peer.address.is_v4() ? tcp::v4() : tcp::v6(), socket.get(), ec);
+    if (ec) throw boost::system::system_error(ec, "registering a connection");
+    socket.release();
+    return registered;
   }
 };
 

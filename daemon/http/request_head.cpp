@@ -14,7 +14,14 @@ std::string_view view(boost::beast::string_view text) {
 std::size_t RequestHead::parse(std::string_view head, std::size_t max_bytes, error_code& ec) {
   header_limit(static_cast<std::uint32_t>(max_bytes));
   eager(false);
-  return put(boost::asio::buffer(head.data(), head.size()), ec);
+  const auto used = put(boost::asio::buffer(head.data(), head.size()), ec);
+  // A field folded over several lines (obs-fold) reaches on_field_impl from the parser's own
+  // stack, not from `head`: such a value is not kept.
+  if (!accept.empty() &&
+      (accept.data() < head.data() || accept.data() + accept.size() > head.data() + head.size())) {
+    accept = {};
+  }
+  return used;
 }
 
 void RequestHead::on_request_impl(boost::beast::http::verb verb, string_view method_string,

@@ -83,12 +83,12 @@ void RequestState::next_request() {
   head = {};
   keep_alive = false;
   sent = 0;
-  more_may_wait = false;
   refused = false;
 }
 
 void RequestState::clear() {
   next_request();
+  more_may_wait = false;
   begin_ = end_ = 0;
   large_.reset();
   large_capacity_ = 0;

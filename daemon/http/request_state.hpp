@@ -30,16 +30,19 @@ class RequestState {
   std::string_view head;    // the response's head, in head_buffer
   bool keep_alive = false;  // the connection stays open after this response
   std::size_t sent = 0;     // bytes of head and body written so far
-  // The last read filled the room it had: the kernel may hold more of the client's bytes.
+  // The last read filled the room it had: the kernel may hold more of the client's bytes. A
+  // fact of the connection, not of one request: it stays across next_request().
   bool more_may_wait = false;
   // The head could not be parsed (parser is empty): answered with the reason, then closed.
   bool refused = false;
 
   // Whether closing after the answer needs a lingering close: the client may have bytes on
   // their way that a plain close would answer with a reset (a body we refused without reading
-  // it, or more than we read). nginx lingers on the same grounds.
+  // it; more than we read; or requests it pipelined, expecting the connection to stay open,
+  // which a stop or a 500 closes). nginx lingers on the same grounds.
   bool closing_needs_linger() const {
-    return refused || (parser && !parser->is_done()) || more_may_wait;
+    return refused || more_may_wait || buffered() > 0 ||
+           (parser && (!parser->is_done() || parser->keep_alive()));
   }
 
   // What is left to write of the response: its head, then its body, less what was sent (the

@@ -172,7 +172,12 @@ enum class Then {
   linger,        // answered, connection closing, bytes may be on their way
   route_costly,  // a costly request, parsed, for a worker thread (state.parser)
   write_rest,    // an answer that the socket did not take all at once (state.sent)
+  yield,         // answered a batch; more may be buffered: go on after the thread's other work
 };
+
+// Requests one call serves before it lets the thread's other connections have their turn: a
+// client that pipelines without end must not hold the thread.
+constexpr int kRequestsPerCall = 16;
 
 // Serves every request the bytes at hand hold, reading more while the kernel has some, with
 // no wait and no coroutine: parses each head, answers it (a cheap request is routed here) and
@@ -181,8 +186,15 @@ enum class Then {
 // call, by the parked connection's callback and by work().
 Then serve_ready(int fd, RequestState& state, const Router& router, const SessionLimits& limits,
                  const StreamConnection& connection, Deadlines::Entry* deadline, bool answered) {
-  for (;;) {
-    auto head = find_head(state.unparsed(), limits.max_header_bytes);
+  for (int served = 0;; ++served) {
+    if (served == kRequestsPerCall) return Then::yield;
+    const auto next_head = [&] {
+      // RFC 9112 §2.2: empty lines before a request line are ignored.
+      while (state.unparsed().starts_with("\r\n"))
+        state.consume(2);
+      return find_head(state.unparsed(), limits.max_header_bytes);
+    };
+    auto head = next_head();
     while (std::holds_alternative<std::size_t>(head) && std::get<std::size_t>(head) == 0) {
       // Right after an answer the client's next request is rarely there yet: stop at once
       // rather than try a read that would only say so.
@@ -193,7 +205,7 @@ Then serve_ready(int fd, RequestState& state, const Router& router, const Sessio
       if (got > 0) {
         if (state.buffered() == 0 && deadline) deadline->working(limits.request_timeout);
         state.filled(static_cast<std::size_t>(got), room.size());
-        head = find_head(state.unparsed(), limits.max_header_bytes);
+        head = next_head();
         continue;
       }
       if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
@@ -218,6 +230,8 @@ Then serve_ready(int fd, RequestState& state, const Router& router, const Sessio
     if (!send_now(fd, state)) return Then::write_rest;
     if (!state.keep_alive) return state.closing_needs_linger() ? Then::linger : Then::close;
     state.next_request();
+    // The next request has begun if its bytes are here: its request_timeout starts now.
+    if (deadline && state.buffered() > 0) deadline->working(limits.request_timeout);
     answered = true;
   }
 }
@@ -262,6 +276,7 @@ struct HttpConnection {
 using Held = std::unique_ptr<HttpConnection>;
 
 void park(Held http);
+void resume(Held http, HeldState state);
 connection::Task<> work(Held http, HeldState state, Then then);
 
 // The end of a connection whose client may still be sending, in a coroutine of its own.
@@ -294,6 +309,10 @@ void carry_on(Then then, Held http, HeldState state) {
     case Then::route_costly:
     case Then::write_rest:
       return connection::spawn(context, work(std::move(http), std::move(state), then));
+    case Then::yield:
+      return asio::post(context, [http = std::move(http), state = std::move(state)]() mutable {
+        resume(std::move(http), std::move(state));
+      });
     case Then::linger:
       break;
   }
@@ -305,6 +324,8 @@ void carry_on(Then then, Held http, HeldState state) {
 // The parked connection's callback: its client sent bytes (or closed), or a deadline or the
 // stop ended the wait.
 void on_read(Held http, const error_code& ec, std::size_t bytes) {
+  // Bytes that came as the deadline passed do not revive a connection that timed out.
+  if (!ec && http->deadline.expired() == Deadlines::Expiry::timeout) return;
   if (ec) {
     // A connection that timed out or whose client closed is closed; one a stop ended may have
     // bytes on their way.
@@ -325,6 +346,13 @@ void on_read(Held http, const error_code& ec, std::size_t bytes) {
   http->partial_head = std::string();
   const Then then = serve_ready(http->socket.native_handle(), *state, http->router, http->limits,
                                 http->stream, &http->deadline, false);
+  carry_on(then, std::move(http), std::move(state));
+}
+
+// Serving goes on, after the thread's other work, with the bytes already buffered.
+void resume(Held http, HeldState state) {
+  const Then then = serve_ready(http->socket.native_handle(), *state, http->router, http->limits,
+                                http->stream, &http->deadline, true);
   carry_on(then, std::move(http), std::move(state));
 }
 
@@ -362,11 +390,13 @@ connection::Task<> work(Held http, HeldState state, Then then) try {
       break;
     }
     state->next_request();
+    if (state->buffered() > 0) http->deadline.working(http->limits.request_timeout);
     then = serve_ready(fd, *state, http->router, http->limits, connection, &http->deadline, true);
   }
   carry_on(then, std::move(http), std::move(state));
 } catch (const std::exception& e) {
-  connection::log_connection(http->stream, spdlog::level::err, "{}", e.what());
+  // `http` is empty if the connection was handed on when this was thrown.
+  if (http) connection::log_connection(http->stream, spdlog::level::err, "{}", e.what());
 }
 
 }  // namespace

@@ -57,6 +57,7 @@ Listener::Listener(IoPool& pool, config::ListenerConfig config,
 }
 
 void Listener::start() {
+  // Every loop exists before any runs: a running loop may look at another thread's.
   for (std::size_t thread = 0; thread < pool_.size(); ++thread) {
     for (std::size_t socket = 0; socket < sockets_.size(); ++socket) {
       UniqueFd fd(::fcntl(sockets_[socket]->listening.fd.get(), F_DUPFD_CLOEXEC, 0));
@@ -68,6 +69,17 @@ void Listener::start() {
         continue;
       }
       loops_[thread][socket] = std::make_unique<Loop>(pool_.context(thread), std::move(fd));
+    }
+  }
+  for (std::size_t socket = 0; socket < sockets_.size(); ++socket) {
+    // The first turn goes to a thread that has a loop on the socket.
+    auto& turn = sockets_[socket]->turn;
+    for (std::size_t tried = 0; tried < pool_.size() && !loops_[turn][socket]; ++tried)
+      turn = (turn + 1) % pool_.size();
+  }
+  for (std::size_t thread = 0; thread < pool_.size(); ++thread) {
+    for (std::size_t socket = 0; socket < sockets_.size(); ++socket) {
+      if (!loops_[thread][socket]) continue;
       asio::co_spawn(pool_.context(thread), accept_loop(thread, socket),
                      [name = config_.name](const std::exception_ptr& error) {
                        if (error) {
@@ -95,7 +107,19 @@ asio::awaitable<void> Listener::accept_loop(std::size_t thread, std::size_t sock
       co_await loop.turn_signal.async_wait(use_nothrow);
       continue;
     }
-    loop.enter_epoll();
+    if (const auto refused = loop.enter_epoll()) {
+      // epoll would not take the socket (out of kernel memory): another thread's turn, or a
+      // pause like any failed accept's.
+      report_failure(socket, refused.value());
+      if (const auto other = any_other_loop(socket_index, thread)) {
+        give_turn(socket_index, *other);
+        continue;
+      }
+      pause.expires_at(
+          Clock::time_point(Clock::duration(socket.paused_until.load(std::memory_order_relaxed))));
+      co_await pause.async_wait(use_nothrow);
+      continue;
+    }
     switch (accept_batch(socket_index, thread, true)) {
       case Batch::drained:
         co_await loop.socket.async_wait(asio::posix::descriptor_base::wait_read, use_nothrow);
@@ -165,6 +189,14 @@ std::optional<std::size_t> Listener::next_turn(std::size_t socket, std::size_t t
     }
   }
   return best;
+}
+
+std::optional<std::size_t> Listener::any_other_loop(std::size_t socket, std::size_t thread) const {
+  for (std::size_t step = 1; step < pool_.size(); ++step) {
+    const auto other = (thread + step) % pool_.size();
+    if (loops_[other][socket]) return other;
+  }
+  return std::nullopt;
 }
 
 void Listener::give_turn(std::size_t socket, std::size_t to) {

@@ -76,9 +76,13 @@ class Listener : public std::enable_shared_from_this<Listener> {
         : socket(context),
           out_of_epoll(std::move(fd)),
           turn_signal(context, Clock::time_point::max()) {}
-    // In this thread's epoll while it is its turn.
-    void enter_epoll() {
-      if (out_of_epoll) socket.assign(out_of_epoll.release());
+    // In this thread's epoll while it is its turn; the error (and still out) if epoll refuses.
+    boost::system::error_code enter_epoll() {
+      boost::system::error_code ec;
+      if (!out_of_epoll) return ec;
+      socket.assign(out_of_epoll.get(), ec);
+      if (!ec) out_of_epoll.release();
+      return ec;
     }
     void leave_epoll() {
       if (socket.is_open()) out_of_epoll.reset(socket.release());
@@ -98,6 +102,8 @@ class Listener : public std::enable_shared_from_this<Listener> {
   Batch accept_batch(std::size_t socket, std::size_t thread, bool waiting);
   // The thread that should wait next on `socket` instead of `thread`, if its turn should pass.
   std::optional<std::size_t> next_turn(std::size_t socket, std::size_t thread) const;
+  // Another thread than `thread` that has a loop on `socket`, if any.
+  std::optional<std::size_t> any_other_loop(std::size_t socket, std::size_t thread) const;
   void give_turn(std::size_t socket, std::size_t to);
   void ask_for_help(std::size_t socket, std::size_t from);
   void help(std::size_t socket, std::size_t thread);

@@ -280,6 +280,36 @@ TEST_CASE("wordfinder serves 200 requests on one kept-alive connection, then pip
   CHECK(server.daemon->count_log("words: connection from") == 1);
 }
 
+TEST_CASE("wordfinder answers 300 pipelined requests in order, without holding its only thread",
+          "[wordfinder][keepalive]") {
+  // A thread serves 16 requests of a connection at a time, then its other connections: the
+  // pipelining client still gets every answer, in order, and another client is served meanwhile.
+  Wordfinder server({}, "threads: 1");
+  Connection pipelining("127.0.0.1", server.port);
+  std::string requests;
+  for (int i = 0; i < 300; ++i)
+    requests += request(i % 3 ? "/abc" : "/zzz");
+  pipelining.send(requests);
+  CHECK(
+      fetch("127.0.0.1", server.port, "GET / HTTP/1.0\r\n\r\n").starts_with("HTTP/1.0 200 OK\r\n"));
+  std::string pending;
+  for (int i = 0; i < 300; ++i) {
+    INFO("answer " << i);
+    const auto response = read_response(pipelining, pending);
+    REQUIRE(response.find(i % 3 ? "\"count\":3" : "\"count\":0") != std::string::npos);
+  }
+}
+
+TEST_CASE("wordfinder ignores empty lines before a request line", "[wordfinder]") {
+  Wordfinder server;
+  Connection connection("127.0.0.1", server.port);
+  connection.send("\r\n\r\n" + request("/abc"));
+  std::string pending;
+  const auto response = read_response(connection, pending);
+  CHECK(response.starts_with("HTTP/1.1 200 OK\r\n"));
+  CHECK(response.find("\"count\":3") != std::string::npos);
+}
+
 TEST_CASE("wordfinder honours Connection: close", "[wordfinder][keepalive]") {
   Wordfinder server;
   Connection connection("::1", server.port);

@@ -1,7 +1,8 @@
 // Unit tests for daemon/connection/deadlines.*: one ticking timer per io_context expires the
-// entries whose deadline has passed, a moved deadline is the one that counts, and a stop ends
-// the entries that wait for a request, now or as soon as they start waiting. A real
-// io_context; no assertion depends on how fast the machine is (bounds are hours or "never").
+// entries whose deadline has passed (and cancels again at every tick until a new deadline is
+// set), a moved deadline is the one that counts, and a stop ends the entries that wait for a
+// request, now or as soon as they start waiting. A real io_context; no assertion depends on how
+// fast the machine is (bounds are hours or "never").
 #include <chrono>
 
 #include <catch2/catch.hpp>
@@ -30,7 +31,8 @@ void run_until(netsvcd::asio::io_context& context, Done done) {
 
 }  // namespace
 
-TEST_CASE("deadlines: an entry past its deadline expires once, with its callback", "[deadlines]") {
+TEST_CASE("deadlines: an entry past its deadline expires, cancelling until it is set again",
+          "[deadlines]") {
   netsvcd::asio::io_context context;
   Recorder recorder;
   Deadlines::Entry entry(context, &Recorder::on_expire, &recorder);
@@ -38,10 +40,17 @@ TEST_CASE("deadlines: an entry past its deadline expires once, with its callback
   CHECK(entry.expired() == Deadlines::Expiry::none);
   run_until(context, [&] { return recorder.calls > 0; });
   CHECK(entry.expired() == Deadlines::Expiry::timeout);
-  CHECK(recorder.calls == 1);
-  // A new deadline is a new wait.
+  // The callback comes again at every tick, so that an operation started after the first
+  // cancel is cancelled too.
+  run_until(context, [&] { return recorder.calls > 1; });
+  CHECK(recorder.calls > 1);
+  // A new deadline is a new wait: no more calls.
   entry.working(1h);
   CHECK(entry.expired() == Deadlines::Expiry::none);
+  const int calls = recorder.calls;
+  context.restart();
+  context.run_for(300ms);
+  CHECK(recorder.calls == calls);
 }
 
 TEST_CASE("deadlines: the deadline last set is the one that counts", "[deadlines]") {
@@ -54,7 +63,7 @@ TEST_CASE("deadlines: the deadline last set is the one that counts", "[deadlines
   later.working(1h);  // moved forward before it passed
   soon.working(20ms);
   run_until(context, [&] { return kept.calls > 0; });
-  CHECK(kept.calls == 1);
+  CHECK(kept.calls > 0);
   CHECK(moved.calls == 0);
   CHECK(later.expired() == Deadlines::Expiry::none);
 }
@@ -70,7 +79,7 @@ TEST_CASE("deadlines: a stop ends waiting entries at once, working ones not", "[
   Deadlines::of(context).stop_waiting();
   run_until(context, [&] { return idle.calls > 0; });
   CHECK(waiting.expired() == Deadlines::Expiry::stopping);
-  CHECK(idle.calls == 1);
+  CHECK(idle.calls > 0);
   CHECK(working.expired() == Deadlines::Expiry::none);
   CHECK(busy.calls == 0);
   // An entry that starts waiting after the stop expires there and then.

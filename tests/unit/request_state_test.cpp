@@ -56,10 +56,17 @@ TEST_CASE("request state: closing lingers only when bytes may be on their way", 
   RequestState state;
   auto room = state.free_space();
   state.filled(10, room.size());
+  CHECK(state.closing_needs_linger());  // bytes read and not answered: a pipelining client
+  state.consume(10);
   CHECK_FALSE(state.closing_needs_linger());
   room = state.free_space();
   state.filled(room.size(), room.size());  // the read filled its room: more may wait
+  state.consume(room.size());
   CHECK(state.closing_needs_linger());
+  state.next_request();  // a fact of the socket, not of one request
+  CHECK(state.closing_needs_linger());
+  state.clear();
+  CHECK_FALSE(state.closing_needs_linger());
 }
 
 TEST_CASE("response head: status line, fields and the Connection field by version",
