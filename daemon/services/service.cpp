@@ -22,8 +22,8 @@ void MessageService::serve(connection::StreamConnection connection) const {
     owner = std::move(copy);
   }
   asio::io_context& context = *rest_of.context;
-  connection::spawn(context, connection::finish_send_and_close(std::move(rest_of), rest,
-                                                               std::move(owner)));
+  connection::spawn(context,
+                    connection::finish_send_and_close(std::move(rest_of), rest, std::move(owner)));
 }
 
 }  // namespace netsvcd::services
