@@ -71,6 +71,10 @@ int Daemon::run() {
   // 1. The stop signals are caught from the constructor on: a SIGTERM is a clean stop even
   //    while the config loads (which may wait on name resolution) or before any port opens.
 
+  // Before anything opens a descriptor: the soft limit (1024 under systemd) would cap
+  // connections far below what the machine allows (the hard limit, 524288 under systemd).
+  descriptors_ = raise_descriptor_limit();
+
   // 2. Load and validate the whole config before touching any socket.
   auto loaded = config::load_config_file(options_.config_file, services::listener_kinds());
   if (!loaded.config) {
@@ -127,6 +131,7 @@ int Daemon::run() {
 
   // 4. Serve, and only then tell systemd: READY=1 means every port accepts.
   listeners_->start();
+  update_connection_cap(true);
   pool_.start();
   spdlog::info("netsvcd {} ready: {} listener(s) on {} address(es), {} thread(s)", kVersion,
                listeners_->size(), listeners_->endpoint_count(), config_->threads);
@@ -221,6 +226,7 @@ asio::awaitable<void> Daemon::stop(int signal) {
                  drained.index() == 0 ? " after " + config::format_duration(timeout)
                                       : std::string(" on a second signal"));
   }
+  listeners_->report_refusals(true);
   spdlog::info("stopped after serving {} connection(s)", counts_->served());
   pool_.stop();
 }
@@ -285,6 +291,7 @@ asio::awaitable<control::ReloadOutcome> Daemon::replace(
     spdlog::warn("threads: the change from {} to {} applies at the next restart", config_->threads,
                  next->threads);
   }
+  update_connection_cap(false);
   set_log_level(options_.log_level.value_or(next->log_level));
   set_log_target(next->log_target);
   const auto previous = std::exchange(config_, std::move(next));
@@ -295,6 +302,26 @@ asio::awaitable<control::ReloadOutcome> Daemon::replace(
                   listeners_->size(), listeners_->endpoint_count());
   spdlog::info("{}", summary);
   co_return control::ReloadOutcome{true, {summary}};
+}
+
+void Daemon::update_connection_cap(bool announce) {
+  // Connections open now hold descriptors of their own, which the cap counts already.
+  const auto open = counts_->active();
+  const auto total = descriptors_in_use();
+  const auto in_use = total > open ? total - open : 0;
+  const auto cap = connection_cap(descriptors_.soft, in_use);
+  counts_->set_cap(cap);
+  if (!announce) {
+    spdlog::debug("connection cap {} ({} descriptors in use)", cap, in_use);
+    return;
+  }
+  const std::string limit =
+      descriptors_.soft == descriptors_.soft_before
+          ? fmt::format("descriptor limit {} (hard limit {})", descriptors_.soft, descriptors_.hard)
+          : fmt::format("descriptor limit raised from {} to {} (hard limit {})",
+                        descriptors_.soft_before, descriptors_.soft, descriptors_.hard);
+  spdlog::info("{}: at most {} connections at once ({} descriptors in use, {} kept for netsvcd)",
+               limit, cap, in_use, descriptor_reserve(descriptors_.soft));
 }
 
 void Daemon::swap_in(net::ListenerSet listeners) {
@@ -342,6 +369,11 @@ asio::awaitable<void> Daemon::keep_status_current() {
   for (;;) {
     timer.expires_after(kStatusInterval);
     co_await timer.async_wait(use_nothrow);
+    // Not during a reload, which is changing the listeners.
+    if (busy_.try_send(boost::system::error_code{})) {
+      listeners_->report_refusals();
+      unlock();
+    }
     if (auto now = status(); now != sent) {
       notifier_.status(now);
       sent = std::move(now);

@@ -19,6 +19,7 @@
 #include "config/config.hpp"
 #include "connection/connection_counts.hpp"
 #include "control/control_server.hpp"
+#include "descriptor_budget.hpp"
 #include "io_pool.hpp"
 #include "net/listener_set.hpp"
 #include "systemd/notifier.hpp"
@@ -64,6 +65,8 @@ class Daemon {
   asio::awaitable<void> keep_status_current();
   std::string status() const;
   void set_last_reload(std::string outcome);
+  // Caps the connections held at once by what the descriptor limit leaves free now.
+  void update_connection_cap(bool announce);
 
   asio::awaitable<void> lock();
   void unlock();
@@ -72,6 +75,7 @@ class Daemon {
   // config says how many threads there are.
   std::optional<connection::ConnectionCounts> counts_;
   Options options_;
+  DescriptorLimit descriptors_;
   systemd::Notifier notifier_;
   IoPool pool_;
   // Destroyed before the pool's io_context, which they use.

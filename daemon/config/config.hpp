@@ -10,6 +10,7 @@
 #include <spdlog/common.h>
 
 #include "config/endpoint.hpp"
+#include "config/limits.hpp"
 #include "log_settings.hpp"
 
 namespace netsvcd::services {
@@ -24,6 +25,7 @@ struct ListenerConfig {
   std::vector<Endpoint> endpoints;  // at least one, none clashing with any other listener's
   bool v6only = false;
   std::chrono::milliseconds write_timeout{std::chrono::seconds(10)};
+  Limits limits;  // its own keys, or the top level's `defaults:`
   // The kind's own settings, ready to serve connections; immutable.
   std::shared_ptr<const services::Service> service;
   int line = 0;  // where the listener starts in the file, for messages

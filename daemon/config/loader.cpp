@@ -9,6 +9,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "config/limits.hpp"
 #include "config/mapping_reader.hpp"
 #include "log_settings.hpp"
 
@@ -108,7 +109,8 @@ std::string kind_names(ListenerKinds kinds) {
 }
 
 std::optional<ListenerConfig> read_listener(const YAML::Node& node, std::size_t index,
-                                            ListenerKinds kinds, ConfigErrors& errors,
+                                            ListenerKinds kinds, const Limits& defaults,
+                                            ConfigErrors& errors,
                                             std::vector<EndpointOrigin>& origins,
                                             NameLines& names) {
   const std::string path = "listeners[" + std::to_string(index) + "]";
@@ -151,6 +153,7 @@ std::optional<ListenerConfig> read_listener(const YAML::Node& node, std::size_t 
   listener.write_timeout = reader.duration("write_timeout", std::chrono::milliseconds(1))
                                .value_or(listener.write_timeout);
   listener.endpoints = read_listen(reader, listener.v6only, origins, listener.name);
+  listener.limits = read_limits(reader, defaults);
   if (kind) {
     listener.service = kind->configure(reader);
   } else {
@@ -201,6 +204,20 @@ std::shared_ptr<const Config> read_config(const YAML::Node& root, ListenerKinds 
   config->shutdown_timeout = reader.duration("shutdown_timeout", std::chrono::milliseconds(0))
                                  .value_or(config->shutdown_timeout);
 
+  Limits defaults;
+  if (const YAML::Node node = reader.find("defaults"); node.IsDefined()) {
+    if (node.IsMap()) {
+      MappingReader defaults_reader(node, "defaults", errors);
+      defaults = read_limits(defaults_reader, {});
+      defaults_reader.finish();
+    } else {
+      reader.error("defaults",
+                   "expected a mapping of limits (max_connections, max_per_source, "
+                   "rate_limit, allow, deny), got " +
+                       describe_node(node));
+    }
+  }
+
   const YAML::Node listeners = reader.find("listeners");
   std::vector<EndpointOrigin> origins;
   if (!listeners.IsDefined()) {
@@ -212,7 +229,7 @@ std::shared_ptr<const Config> read_config(const YAML::Node& root, ListenerKinds 
   } else {
     NameLines names;
     for (std::size_t i = 0; i < listeners.size(); ++i) {
-      auto listener = read_listener(listeners[i], i, kinds, errors, origins, names);
+      auto listener = read_listener(listeners[i], i, kinds, defaults, errors, origins, names);
       if (listener) config->listeners.push_back(std::move(*listener));
     }
   }

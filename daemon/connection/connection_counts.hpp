@@ -65,6 +65,12 @@ class ConnectionCounts {
   }
   std::size_t threads() const { return threads_; }
 
+  // The most connections open at once, in all, so that netsvcd keeps the descriptors it needs
+  // for itself (set from its descriptor limit); at it the accept loops wait.
+  void set_cap(std::uint64_t cap) { cap_.store(cap, std::memory_order_relaxed); }
+  std::uint64_t cap() const { return cap_.load(std::memory_order_relaxed); }
+  bool at_cap() const { return active() >= cap(); }
+
   std::uint64_t active() const {
     std::uint64_t opened = 0;
     std::uint64_t closed = 0;
@@ -85,6 +91,7 @@ class ConnectionCounts {
  private:
   std::unique_ptr<Slot[]> slots_;
   std::size_t threads_;
+  std::atomic<std::uint64_t> cap_{UINT64_MAX};
 };
 
 }  // namespace netsvcd::connection

@@ -1,8 +1,10 @@
 #include "connection/send_and_close.hpp"
 
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 
@@ -58,6 +60,20 @@ Task<> finish_send_and_close(StreamConnection connection, std::string_view rest,
   co_await lingering_close(socket, deadline);
 } catch (const std::exception& e) {
   log_connection(connection, spdlog::level::err, "{}", e.what());
+}
+
+void send_without_waiting(const UniqueFd& socket, std::string_view head, std::string_view body) {
+  std::array<char, 4096> discard;
+  for (int reads = 0; reads < 4; ++reads) {
+    if (::recv(socket.get(), discard.data(), discard.size(), MSG_DONTWAIT) <= 0) break;
+  }
+  std::array<iovec, 2> parts{iovec{const_cast<char*>(head.data()), head.size()},
+                             iovec{const_cast<char*>(body.data()), body.size()}};
+  msghdr message{};
+  message.msg_iov = parts.data();
+  message.msg_iovlen = parts.size();
+  ::sendmsg(socket.get(), &message, MSG_DONTWAIT | MSG_NOSIGNAL);
+  ::shutdown(socket.get(), SHUT_WR);
 }
 
 }  // namespace netsvcd::connection

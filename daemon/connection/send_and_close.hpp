@@ -25,6 +25,12 @@ struct Unfinished {
 // bytes that a plain close would answer with a reset.
 std::optional<Unfinished> send_and_close_now(StreamConnection connection, std::string_view message);
 
+// For a connection refused at once: discards what the client sent already (so that the close is
+// not a reset that could destroy the answer in flight), sends `head` and `body` as far as the
+// socket takes them without waiting, and shuts the sending side; the caller then closes. Never
+// a coroutine, a timer or an allocation: under a flood a refusal must cost next to nothing.
+void send_without_waiting(const UniqueFd& socket, std::string_view head, std::string_view body);
+
 // The rest, on the connection's context: `rest` within the listener's write_timeout (a client
 // that does not take it in time is cut off with a reset, so that the kernel stops trying), then
 // lingering_close. `owner` keeps `rest` alive until then. Spawn it with spawn(): it logs what

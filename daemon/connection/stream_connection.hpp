@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "asio.hpp"
+#include "connection/admission.hpp"
 #include "connection/connection_counts.hpp"
 #include "connection/peer.hpp"
 #include "log.hpp"
@@ -52,6 +53,8 @@ struct StreamConnection {
   // Where work that takes milliseconds of CPU runs instead (IoPool::workers()).
   asio::io_context* workers = nullptr;
   std::shared_ptr<const ListenerInfo> pinned;
+  // Its place in the listener's limits, given back when the connection goes.
+  Admission::Ticket admitted;
 
   // Keeps `listener` alive for as long as this connection: for a service that goes on serving
   // it in a coroutine.

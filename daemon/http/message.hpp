@@ -39,8 +39,9 @@ class InlineText {
 struct Response {
   unsigned status = 200;
   std::string_view content_type = "application/json";  // text that outlives the response
-  std::string_view allow;   // the Allow header's value (with a 405), text that outlives it
-  std::string_view prefix;  // text that outlives the response
+  std::string_view allow;    // the Allow header's value (with a 405), text that outlives it
+  unsigned retry_after = 0;  // seconds, for a Retry-After header (with a 503); 0 for none
+  std::string_view prefix;   // text that outlives the response
   std::shared_ptr<const std::string> shared;
   InlineText tail;
 

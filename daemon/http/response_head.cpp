@@ -62,6 +62,8 @@ std::string_view format_head(HeadBuffer& out, const Response& response, int vers
        << "\r\nDate: " << http_date() << "\r\nContent-Type: " << response.content_type
        << "\r\nContent-Length: " << response.body_size() << "\r\n";
   if (!response.allow.empty()) head << "Allow: " << response.allow << "\r\n";
+  if (response.retry_after > 0)
+    head << "Retry-After: " << std::size_t{response.retry_after} << "\r\n";
   // HTTP/1.1 keeps a connection unless told otherwise, HTTP/1.0 closes it unless told otherwise.
   if (version >= 11 && !keep_alive) head << "Connection: close\r\n";
   if (version < 11 && keep_alive) head << "Connection: keep-alive\r\n";

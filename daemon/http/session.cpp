@@ -14,6 +14,7 @@
 
 #include "connection/deadlines.hpp"
 #include "connection/lingering_close.hpp"
+#include "connection/send_and_close.hpp"
 #include "http/request_head.hpp"
 #include "http/request_state.hpp"
 #include "http/request_target.hpp"
@@ -416,6 +417,18 @@ void serve_http(StreamConnection connection, const SessionLimits& limits, const 
   // A head begun here has its request_timeout from now.
   if (then == Then::wait_head) http->deadline.working(limits.request_timeout);
   carry_on(then, std::move(http), std::move(state));
+}
+
+void answer_busy(const UniqueFd& socket) {
+  // Rendered once; only the Date changes, so the head is formatted per refusal, on the stack.
+  static const Response busy = [] {
+    Response response = error_response(503, "too many connections: try again later");
+    response.retry_after = 1;
+    return response;
+  }();
+  static const std::string body = busy.body();
+  HeadBuffer buffer;
+  connection::send_without_waiting(socket, format_head(buffer, busy, 11, false), body);
 }
 
 }  // namespace netsvcd::http

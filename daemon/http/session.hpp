@@ -31,4 +31,8 @@ struct SessionLimits {
 void serve_http(connection::StreamConnection connection, const SessionLimits& limits,
                 const Router& router, std::shared_ptr<const void> owner);
 
+// Answers a connection refused by a limit with a 503 that asks the client to retry in a second,
+// then lets it close: connection::send_without_waiting's terms, without reading the request.
+void answer_busy(const UniqueFd& socket);
+
 }  // namespace netsvcd::http

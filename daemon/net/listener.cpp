@@ -39,13 +39,15 @@ bool is_lost_connection(int error) {
 }  // namespace
 
 Listener::Listener(IoPool& pool, config::ListenerConfig config,
-                   std::vector<ListeningSocket> sockets, connection::ConnectionCounts& counts)
+                   std::vector<ListeningSocket> sockets, connection::ConnectionCounts& counts,
+                   std::shared_ptr<connection::ListenerLoad> load)
     : pool_(pool),
       config_(std::move(config)),
       counts_(counts),
       pipeline_(
           std::make_shared<const connection::ListenerInfo>(config_.name, config_.write_timeout),
-          config_.service, counts, pool.workers()),
+          connection::Admission(config_.limits, std::move(load)), config_.service, counts,
+          pool.workers()),
       loops_(pool.size()) {
   for (auto& row : loops_)
     row.resize(sockets.size());
@@ -110,7 +112,8 @@ asio::awaitable<void> Listener::accept_loop(std::size_t thread, std::size_t sock
     if (const auto refused = loop.enter_epoll()) {
       // epoll would not take the socket (out of kernel memory): another thread's turn, or a
       // pause like any failed accept's.
-      report_failure(socket, refused.value());
+      pause_accepting(socket, "cannot wait for connections: " + refused.message(),
+                      spdlog::level::err);
       if (const auto other = any_other_loop(socket_index, thread)) {
         give_turn(socket_index, *other);
         continue;
@@ -149,6 +152,15 @@ Listener::Batch Listener::accept_batch(std::size_t socket_index, std::size_t thr
   const int fd = loops_[thread][socket_index]->fd();
   auto& context = pool_.context(thread);
   for (int accepted = 0; accepted < kAcceptBatch; ++accepted) {
+    // At the cap, connections wait in the backlog, as they would for a descriptor, rather than
+    // being refused: netsvcd's own need for descriptors is no fault of theirs.
+    if (counts_.at_cap()) {
+      pause_accepting(socket,
+                      "netsvcd holds " + std::to_string(counts_.cap()) +
+                          " connections, its cap from the descriptor limit",
+                      spdlog::level::warn);
+      return Batch::failed;
+    }
     sockaddr_storage peer{};
     socklen_t peer_length = sizeof peer;
     UniqueFd client(::accept4(fd, reinterpret_cast<sockaddr*>(&peer), &peer_length,
@@ -167,7 +179,8 @@ Listener::Batch Listener::accept_batch(std::size_t socket_index, std::size_t thr
     if (error == EAGAIN || error == EWOULDBLOCK) return Batch::drained;
     if (is_lost_connection(error)) continue;  // the client gave up in the backlog
     if (stopped_) return Batch::drained;
-    report_failure(socket, error);
+    pause_accepting(socket, std::string("accept failed: ") + std::strerror(error),
+                    is_resource_exhaustion(error) ? spdlog::level::warn : spdlog::level::err);
     return Batch::failed;
   }
   return Batch::full;
@@ -235,7 +248,8 @@ void Listener::help(std::size_t socket, std::size_t thread) {
   sockets_[socket]->helped = false;
 }
 
-void Listener::report_failure(Socket& socket, int error) {
+void Listener::pause_accepting(Socket& socket, const std::string& why,
+                               spdlog::level::level_enum level) {
   const auto now = std::chrono::steady_clock::now();
   auto until = socket.paused_until.load(std::memory_order_relaxed);
   const auto next = (now + kPause).time_since_epoch().count();
@@ -248,16 +262,15 @@ void Listener::report_failure(Socket& socket, int error) {
   {
     const std::lock_guard lock(socket.report_mutex);
     if (const auto suppressed = socket.report.admit(now)) {
-      log_with({.listener = config_.name},
-               is_resource_exhaustion(error) ? spdlog::level::warn : spdlog::level::err,
-               "{}: accept on {} failed: {}; pausing this socket {} ms at a time{}", config_.name,
-               endpoint, std::strerror(error), kPause.count(),
+      log_with({.listener = config_.name}, level,
+               "{}: not accepting on {} for now: {}; pausing this socket {} ms at a time{}",
+               config_.name, endpoint, why, kPause.count(),
                *suppressed ? fmt::format(" ({} more since the last report)", *suppressed)
                            : std::string());
     }
   }
   log_with({.listener = config_.name}, spdlog::level::debug, "{}: accept on {} paused: {}",
-           config_.name, endpoint, std::strerror(error));
+           config_.name, endpoint, why);
 }
 
 asio::awaitable<void> Listener::stop() {

@@ -27,10 +27,17 @@ namespace netsvcd::net {
 
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
+  // `load` is what admission counts for the listener of this name, carried over from the
+  // previous config's listener of the same name, if any.
   Listener(IoPool& pool, config::ListenerConfig config, std::vector<ListeningSocket> sockets,
-           connection::ConnectionCounts& counts);
+           connection::ConnectionCounts& counts, std::shared_ptr<connection::ListenerLoad> load);
 
   const config::ListenerConfig& config() const { return config_; }
+  const std::shared_ptr<connection::ListenerLoad>& load() const {
+    return pipeline_.admission().load();
+  }
+  // Logs the refusals of the last report interval, if any; see Pipeline::report_refusals.
+  void report_refusals(bool force = false) const { pipeline_.report_refusals(force); }
 
   // Starts an accept loop for each socket on every pool thread. Every thread can accept, but
   // one at a time waits: see Socket::turn.
@@ -107,7 +114,9 @@ class Listener : public std::enable_shared_from_this<Listener> {
   void give_turn(std::size_t socket, std::size_t to);
   void ask_for_help(std::size_t socket, std::size_t from);
   void help(std::size_t socket, std::size_t thread);
-  void report_failure(Socket& socket, int error);
+  // Stops every loop on `socket` from accepting for a moment, and says why (at most once per
+  // report interval).
+  void pause_accepting(Socket& socket, const std::string& why, spdlog::level::level_enum level);
   asio::awaitable<void> stop_loops();
   asio::awaitable<void> stop_loops_on(std::size_t thread);
 

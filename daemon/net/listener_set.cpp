@@ -38,7 +38,8 @@ std::string describe_endpoints(const config::ListenerConfig& listener) {
 
 std::variant<ListenerSet, OpenError> ListenerSet::open(IoPool& pool, const config::Config& config,
                                                        SocketSource& sockets,
-                                                       connection::ConnectionCounts& counts) {
+                                                       connection::ConnectionCounts& counts,
+                                                       const ListenerLoads& loads) {
   std::vector<ListeningSocket> taken;
   std::optional<OpenError> error;
   for (const auto& listener : config.listeners) {
@@ -66,7 +67,10 @@ std::variant<ListenerSet, OpenError> ListenerSet::open(IoPool& pool, const confi
     std::vector<ListeningSocket> own;
     for (std::size_t i = 0; i < listener.endpoints.size(); ++i)
       own.push_back(std::move(*next++));
-    set.listeners_.push_back(std::make_shared<Listener>(pool, listener, std::move(own), counts));
+    const auto carried = loads.find(listener.name);
+    set.listeners_.push_back(std::make_shared<Listener>(
+        pool, listener, std::move(own), counts,
+        carried != loads.end() ? carried->second : std::make_shared<connection::ListenerLoad>()));
   }
   return set;
 }
@@ -99,6 +103,8 @@ asio::awaitable<Replacement> ListenerSet::replace(const config::Config& current,
 
   // 2. From here on the running listeners stop accepting; their sockets keep listening, so a
   //    connection arriving meanwhile waits in the backlog.
+  const ListenerLoads loads = this->loads();
+  report_refusals(true);  // so that no refusal goes unlogged with a removed listener
   co_await release(sockets);
 
   // 3. A socket whose identity changes on the same port must stop listening before the new one
@@ -115,7 +121,7 @@ asio::awaitable<Replacement> ListenerSet::replace(const config::Config& current,
   }
 
   // 4. The next set, on the sockets handed over and those bound in step 1.
-  auto opened = open(*pool_, next, sockets, *counts_);
+  auto opened = open(*pool_, next, sockets, *counts_, loads);
   if (auto* error = std::get_if<OpenError>(&opened)) {
     log_with({.listener = error->listener}, spdlog::level::err, "{}", error->message);
     std::vector<std::string> refusal{error->message};
@@ -125,7 +131,7 @@ asio::awaitable<Replacement> ListenerSet::replace(const config::Config& current,
         refusal.push_back("cannot listen on " + config::to_string(endpoint) + " again: " + *lost);
       }
     }
-    auto previous = open(*pool_, current, sockets, *counts_);
+    auto previous = open(*pool_, current, sockets, *counts_, loads);
     if (auto* lost = std::get_if<OpenError>(&previous)) {
       log_with({.listener = lost->listener}, spdlog::level::critical,
                "cannot go back to the previous configuration: {}; serving nothing", lost->message);
@@ -172,6 +178,18 @@ asio::awaitable<void> ListenerSet::release(SocketSource& sockets) {
       sockets.offer(socket.endpoint, std::move(socket.fd));
   }
   listeners_.clear();
+}
+
+void ListenerSet::report_refusals(bool force) const {
+  for (const auto& listener : listeners_)
+    listener->report_refusals(force);
+}
+
+ListenerLoads ListenerSet::loads() const {
+  ListenerLoads loads;
+  for (const auto& listener : listeners_)
+    loads.emplace(listener->config().name, listener->load());
+  return loads;
 }
 
 std::vector<std::pair<std::string, std::vector<int>>> ListenerSet::native_handles() const {

@@ -3,6 +3,7 @@
 // replace() and stop(); start() may be called from any thread once it is built.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <variant>
@@ -29,6 +30,10 @@ class ListenerSet;
 // not be put in place, why (every line; the set then serves the current config again).
 struct Replacement;
 
+// What admission counted for each listener, by name: a reload hands it to the listener of the
+// same name in the next set.
+using ListenerLoads = std::map<std::string, std::shared_ptr<connection::ListenerLoad>>;
+
 class ListenerSet {
  public:
   ListenerSet() = default;
@@ -36,9 +41,11 @@ class ListenerSet {
   // A set with a listener for each of config's, taking its sockets from `sockets` (adopted from
   // systemd, or bound now), or which address could not be bound. On failure every socket taken
   // from `sockets` is offered back.
+  // A listener named in `loads` goes on with that load; any other starts from nothing.
   static std::variant<ListenerSet, OpenError> open(IoPool& pool, const config::Config& config,
                                                    SocketSource& sockets,
-                                                   connection::ConnectionCounts& counts);
+                                                   connection::ConnectionCounts& counts,
+                                                   const ListenerLoads& loads = {});
 
   // Builds the listeners of `next` beside these, which run `current`, and hands over:
   // 1. every new address is bound first, while these go on accepting: a taken address refuses
@@ -59,6 +66,10 @@ class ListenerSet {
   // Stops accepting everywhere, completing once every listening socket is closed; connections
   // in flight go on.
   asio::awaitable<void> stop();
+
+  // Logs, for each listener, the refusals not yet logged (Pipeline::report_refusals).
+  void report_refusals(bool force = false) const;
+  ListenerLoads loads() const;
 
   // Each listener's listening descriptors, for systemd's fd store.
   std::vector<std::pair<std::string, std::vector<int>>> native_handles() const;

@@ -22,6 +22,11 @@ class Service : public std::enable_shared_from_this<Service> {
   // (connection/deadlines.hpp), so that no client can hold a connection forever.
   virtual void serve(connection::StreamConnection connection) const = 0;
 
+  // Answers, at once and without waiting, a connection that the admission step refused for
+  // `reason`; it closes right after. By default nothing is sent: a refused client costs an
+  // accept and a close. The word finder tells a client over a limit to come back (a 503).
+  virtual void refuse(const UniqueFd& /*socket*/, connection::Refusal /*reason*/) const {}
+
   // What the start-up line should add about this listener beyond kind and addresses
   // ("dictionary /usr/share/dict/words: 102401 words, ..."); empty for nothing.
   virtual std::string summary() const { return {}; }

@@ -19,7 +19,7 @@ for option in $options; do
     { echo "FAIL: netsvcd.8.scd does not describe $option" >&2; failures=$((failures + 1)); }
 done
 
-keys=$(grep -ohE '\b(reader|options)\.[a-z_]+\("[a-z_0-9]+"' "$daemon_dir"/config/loader.cpp \
+keys=$(grep -ohE '\b(reader|options)\.[a-z_]+\("[a-z_0-9]+"' "$daemon_dir"/config/*.cpp \
          "$daemon_dir"/services/*.cpp | sed -E 's/.*\("([a-z_0-9]+)"/\1/' | sort -u)
 [ -n "$keys" ] || { echo "FAIL: no configuration key found in $daemon_dir" >&2; exit 1; }
 for key in $keys; do

@@ -49,13 +49,22 @@ socklen_t make_address(std::string_view address, std::uint16_t port, sockaddr_st
 
 // Connects non-blocking within the deadline; returns the descriptor or -errno.
 int connect_socket(std::string_view address, std::uint16_t port, Clock::time_point deadline,
-                   std::optional<int> receive_buffer) {
+                   std::optional<int> receive_buffer, std::string_view source) {
   sockaddr_storage storage;
   const socklen_t length = make_address(address, port, storage);
   const int fd = ::socket(storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return -errno;
   if (receive_buffer) {
     ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &*receive_buffer, sizeof *receive_buffer);
+  }
+  if (!source.empty()) {
+    sockaddr_storage local;
+    const socklen_t local_length = make_address(source, 0, local);
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&local), local_length) != 0) {
+      const int error = errno;
+      ::close(fd);
+      return -error;
+    }
   }
   if (::connect(fd, reinterpret_cast<sockaddr*>(&storage), length) != 0 && errno != EINPROGRESS) {
     const int error = errno;
@@ -80,8 +89,9 @@ int connect_socket(std::string_view address, std::uint16_t port, Clock::time_poi
 }  // namespace
 
 Connection::Connection(std::string_view address, std::uint16_t port,
-                       std::chrono::milliseconds timeout, std::optional<int> receive_buffer) {
-  const int fd = connect_socket(address, port, Clock::now() + timeout, receive_buffer);
+                       std::chrono::milliseconds timeout, std::optional<int> receive_buffer,
+                       std::string_view source) {
+  const int fd = connect_socket(address, port, Clock::now() + timeout, receive_buffer, source);
   if (fd < 0) {
     throw system_failure("connect to " + std::string(address) + " port " + std::to_string(port),
                          -fd);
@@ -166,7 +176,7 @@ std::string fetch(std::string_view address, std::uint16_t port, std::string_view
 }
 
 bool refused(std::string_view address, std::uint16_t port) {
-  const int fd = connect_socket(address, port, Clock::now() + 5s, std::nullopt);
+  const int fd = connect_socket(address, port, Clock::now() + 5s, std::nullopt, {});
   if (fd >= 0) ::close(fd);
   return fd == -ECONNREFUSED;
 }
@@ -175,7 +185,7 @@ bool wait_for_port(std::string_view address, std::uint16_t port,
                    std::chrono::milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
   while (Clock::now() < deadline) {
-    const int fd = connect_socket(address, port, deadline, std::nullopt);
+    const int fd = connect_socket(address, port, deadline, std::nullopt, {});
     if (fd >= 0) {
       ::close(fd);
       return true;

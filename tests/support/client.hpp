@@ -21,9 +21,10 @@ class Connection {
  public:
   // Connects to `address` ("127.0.0.1", "::1") and `port`. With `receive_buffer` set, SO_RCVBUF
   // is set before connecting (so the kernel advertises a small window: a client that never
-  // reads). Throws if the connection is refused or the deadline passes.
+  // reads). With `source`, connects from that local address ("127.0.0.2"). Throws if the
+  // connection is refused or the deadline passes.
   Connection(std::string_view address, std::uint16_t port, std::chrono::milliseconds timeout = 5s,
-             std::optional<int> receive_buffer = std::nullopt);
+             std::optional<int> receive_buffer = std::nullopt, std::string_view source = {});
   ~Connection();
   Connection(Connection&& other) noexcept;
   Connection& operator=(Connection&&) = delete;

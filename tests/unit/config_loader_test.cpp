@@ -394,7 +394,8 @@ listeners:
 )")) == Strings{"netsvcd.yaml:3:11: listeners[0].kind: unknown kind \"tiem\" (expected hello, "
                 "time, wordfinder)",
                 "netsvcd.yaml:5:5: listeners[0].v6onyl: unknown key: did you mean \"v6only\"? "
-                "(expected name, kind, v6only, write_timeout, listen, message, format, dictionary, "
+                "(expected name, kind, v6only, write_timeout, listen, max_connections, "
+                "max_per_source, rate_limit, allow, deny, message, format, dictionary, "
                 "min_length, max_letters, max_blanks, cache_entries, request_timeout, "
                 "idle_timeout)"});
 }
@@ -481,20 +482,21 @@ listeners:
 TEST_CASE("config error: unknown top-level key suggests the closest one", "[config][errors]") {
   CHECK(errors_of("thread: 4\n" + with_listen("\"[::]:8001\"")) ==
         Strings{"netsvcd.yaml:1:1: thread: unknown key: did you mean \"threads\"? (expected "
-                "threads, log_level, log_target, shutdown_timeout, listeners)"});
+                "threads, log_level, log_target, shutdown_timeout, defaults, listeners)"});
 }
 
 TEST_CASE("config error: unknown top-level key with nothing close lists the expected keys",
           "[config][errors]") {
   CHECK(errors_of(with_listen("\"[::]:8001\"") + "colour: blue\n") ==
         Strings{"netsvcd.yaml:5:1: colour: unknown key (expected threads, log_level, "
-                "log_target, shutdown_timeout, listeners)"});
+                "log_target, shutdown_timeout, defaults, listeners)"});
 }
 
 TEST_CASE("config error: unknown hello listener key suggests message", "[config][errors]") {
   CHECK(errors_of(with_listen("\"[::]:8001\"") + "    mesage: hi\n") ==
         Strings{"netsvcd.yaml:5:5: listeners[0].mesage: unknown key: did you mean \"message\"? "
-                "(expected name, kind, v6only, write_timeout, listen, message)"});
+                "(expected name, kind, v6only, write_timeout, listen, max_connections, "
+                "max_per_source, rate_limit, allow, deny, message)"});
 }
 
 TEST_CASE("config error: unknown keys in a time listener, message included", "[config][errors]") {
@@ -506,9 +508,11 @@ listeners:
     formt: rfc3339
     message: hi
 )")) == Strings{"netsvcd.yaml:5:5: listeners[0].formt: unknown key: did you mean \"format\"? "
-                "(expected name, kind, v6only, write_timeout, listen, format)",
+                "(expected name, kind, v6only, write_timeout, listen, max_connections, "
+                "max_per_source, rate_limit, allow, deny, format)",
                 "netsvcd.yaml:6:5: listeners[0].message: unknown key (expected name, kind, "
-                "v6only, write_timeout, listen, format)"});
+                "v6only, write_timeout, listen, max_connections, max_per_source, rate_limit, "
+                "allow, deny, format)"});
 }
 
 TEST_CASE("config error: duplicate top-level key", "[config][errors]") {
@@ -649,9 +653,10 @@ TEST_CASE("config error: bad log_target", "[config][errors]") {
 }
 
 TEST_CASE("config error: a misspelt log_target key suggests log_target", "[config][errors]") {
-  CHECK(errors_of("log_taget: journal\n" + with_listen("\"[::]:8001\"")) ==
-        Strings{"netsvcd.yaml:1:1: log_taget: unknown key: did you mean \"log_target\"? "
-                "(expected threads, log_level, log_target, shutdown_timeout, listeners)"});
+  CHECK(
+      errors_of("log_taget: journal\n" + with_listen("\"[::]:8001\"")) ==
+      Strings{"netsvcd.yaml:1:1: log_taget: unknown key: did you mean \"log_target\"? "
+              "(expected threads, log_level, log_target, shutdown_timeout, defaults, listeners)"});
 }
 
 TEST_CASE("config error: bad shutdown_timeout", "[config][errors]") {
@@ -944,7 +949,8 @@ listeners:
             "netsvcd.yaml:15:13: listeners[2].format: unknown conversion \"%Q\" at offset 0 " +
                 kStrftimeHint,
             "netsvcd.yaml:16:5: listeners[2].colour: unknown key (expected name, kind, v6only, "
-            "write_timeout, listen, format)",
+            "write_timeout, listen, max_connections, max_per_source, rate_limit, allow, deny, "
+            "format)",
         });
 }
 
@@ -961,7 +967,7 @@ listeners:
     v6only: yes
 )")) == Strings{
             "netsvcd.yaml:1:1: thread: unknown key: did you mean \"threads\"? (expected "
-            "threads, log_level, log_target, shutdown_timeout, listeners)",
+            "threads, log_level, log_target, shutdown_timeout, defaults, listeners)",
             "netsvcd.yaml:3:13: listeners[0].listen: bad port \"0\" (expected 1 to 65535)",
             "netsvcd.yaml:6:13: listeners[0].v6only: expected true or false, got \"yes\"",
         });

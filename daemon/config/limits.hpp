@@ -1,0 +1,39 @@
+// Limits: who may connect to a listener and how much: concurrent connections in all and per
+// source, new connections per second, and the access lists. Read per listener, each key
+// falling back to the top-level `defaults:` block; nothing set means no limit. Plain values.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "config/cidr.hpp"
+#include "config/rate.hpp"
+
+namespace netsvcd::config {
+
+struct Limits {
+  std::optional<std::uint64_t> max_connections;  // open at once
+  // Open at once from one IPv4 address, or from one IPv6 /64 (what one host usually holds).
+  std::optional<std::uint64_t> max_per_source;
+  std::optional<Rate> rate_limit;  // new connections
+  std::vector<Cidr> allow;         // if any, only these may connect
+  std::vector<Cidr> deny;          // checked after allow
+
+  bool any() const {
+    return max_connections || max_per_source || rate_limit || !allow.empty() || !deny.empty();
+  }
+  bool operator==(const Limits&) const = default;
+};
+
+}  // namespace netsvcd::config
+
+namespace netsvcd::config {
+
+class MappingReader;
+
+// The limit keys of one mapping (a listener, or `defaults:`), each absent one taken from
+// `defaults`. Problems go to the reader's errors, with where they are.
+Limits read_limits(MappingReader& reader, const Limits& defaults);
+
+}  // namespace netsvcd::config

@@ -1,0 +1,229 @@
+// Integration tests of the admission step: each limit of a listener (max_connections,
+// max_per_source, rate_limit, allow, deny) refuses exactly the connection that crosses it and
+// serves the one before; the word finder tells a refused client to retry (503); a reload that
+// lowers a limit cuts no connection; and a tiny descriptor limit is survived. The real netsvcd
+// binary on loopback, with clients bound to chosen addresses of 127.0.0.0/8 (all local on Linux).
+#include <fmt/format.h>
+
+#include <catch2/catch.hpp>
+#include <csignal>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <vector>
+
+#include "support/client.hpp"
+#include "support/daemon_process.hpp"
+#include "support/ports.hpp"
+#include "support/temp_dir.hpp"
+#include "version.hpp"
+
+namespace netsvcd::test {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr std::string_view kDictionary = "a\nab\nabc\nbad\ncab\n";
+
+// One request on `connection`, kept alive; returns the status line, after reading the whole
+// answer (head, then Content-Length bytes).
+std::string exchange(Connection& connection, std::string_view path = "/abc") {
+  connection.send(fmt::format("GET {} HTTP/1.1\r\nHost: test\r\n\r\n", path));
+  std::string answer;
+  std::size_t head_end = std::string::npos;
+  while ((head_end = answer.find("\r\n\r\n")) == std::string::npos) {
+    const auto more = connection.read_some();
+    if (more.empty()) return "closed: " + answer;
+    answer += more;
+  }
+  const auto length_at = answer.find("Content-Length: ");
+  REQUIRE(length_at != std::string::npos);
+  const auto length = std::stoul(answer.substr(length_at + 16));
+  while (answer.size() < head_end + 4 + length) {
+    const auto more = connection.read_some();
+    if (more.empty()) break;
+    answer += more;
+  }
+  return answer.substr(0, answer.find("\r\n"));
+}
+
+// The whole answer to a request on a connection the server closes.
+std::string refused_answer(std::string_view source, std::uint16_t port) {
+  Connection connection("127.0.0.1", port, 5s, std::nullopt, source);
+  connection.send("GET /abc HTTP/1.1\r\nHost: test\r\n\r\n");
+  return connection.read_to_end();
+}
+
+std::string busy_answer_without_date(std::string answer) {
+  const auto date = answer.find("Date: ");
+  if (date != std::string::npos) answer.erase(date, answer.find("\r\n", date) + 2 - date);
+  return answer;
+}
+
+const std::string kBusy =
+    "HTTP/1.1 503 Service Unavailable\r\nServer: netsvcd/" + std::string(kVersion) +
+    "\r\nContent-Type: application/json\r\nContent-Length: 50\r\nRetry-After: 1\r\n"
+    "Connection: close\r\n\r\n{\"error\":\"too many connections: try again later\"}\n";
+
+struct Words {
+  TempDir dir;
+  std::uint16_t port = free_port();
+  std::filesystem::path control = dir.path() / "control";
+  std::unique_ptr<DaemonProcess> daemon;
+
+  explicit Words(std::string_view limits) {
+    dir.write("words.txt", kDictionary);
+    LaunchOptions options;
+    options.extra_args = {"--control-socket", control.string()};
+    daemon = start_netsvcd(dir, yaml(limits), options);
+  }
+  std::string yaml(std::string_view limits) const {
+    return fmt::format(R"(threads: 2
+listeners:
+  - name: words
+    kind: wordfinder
+    listen: "127.0.0.1:{}"
+    dictionary: words.txt
+{}
+)",
+                       port, limits);
+  }
+  void reload(std::string_view limits) const {
+    dir.write("netsvcd.yaml", yaml(limits));
+    const auto result = run_netsvcd({"--reload", "--control-socket", control.string()});
+    REQUIRE(result.exit_code == 0);
+  }
+  // Connects from `source` until one is answered 200 (a closed connection's place is given back
+  // once the daemon has seen it close), within a deadline; that connection stays open.
+  std::optional<Connection> served_soon(std::string_view source) const {
+    const auto deadline = Clock::now() + 10s;
+    while (Clock::now() < deadline) {
+      std::optional<Connection> connection;
+      connection.emplace("127.0.0.1", port, 5s, std::nullopt, source);
+      if (exchange(*connection) == "HTTP/1.1 200 OK") return connection;
+    }
+    return std::nullopt;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("max_per_source: the connection past it from one address gets a 503, others are served",
+          "[limits]") {
+  Words words("    max_per_source: 2");
+  Connection first("127.0.0.1", words.port, 5s, std::nullopt, "127.0.0.1");
+  Connection second("127.0.0.1", words.port, 5s, std::nullopt, "127.0.0.1");
+  CHECK(exchange(first) == "HTTP/1.1 200 OK");
+  CHECK(exchange(second) == "HTTP/1.1 200 OK");
+  CHECK(busy_answer_without_date(refused_answer("127.0.0.1", words.port)) == kBusy);
+  CHECK(words.daemon->wait_for_log("words: refused a connection from 127.0.0.1:", 10s));
+  CHECK(words.daemon->count_log(": max_per_source 2 open already from 127.0.0.1; further "
+                                "refusals are summed up every 10 s") == 1);
+  // Another source has places of its own.
+  Connection other("127.0.0.1", words.port, 5s, std::nullopt, "127.0.0.2");
+  CHECK(exchange(other) == "HTTP/1.1 200 OK");
+  // The held connections still work; a closed one gives its place back.
+  CHECK(exchange(first) == "HTTP/1.1 200 OK");
+  { Connection gone = std::move(second); }
+  CHECK(words.served_soon("127.0.0.1").has_value());
+}
+
+TEST_CASE("max_connections: the connection past it gets a 503, with curl too, and recovers",
+          "[limits]") {
+  Words words("    max_connections: 2");
+  std::vector<Connection> held;
+  held.emplace_back("127.0.0.1", words.port, 5s, std::nullopt, "127.0.0.1");
+  held.emplace_back("127.0.0.1", words.port, 5s, std::nullopt, "127.0.0.2");
+  for (auto& connection : held)
+    CHECK(exchange(connection) == "HTTP/1.1 200 OK");
+  CHECK(busy_answer_without_date(refused_answer("127.0.0.3", words.port)) == kBusy);
+  const auto curl = run_program(
+      "/usr/bin/curl", {"--silent", "--output", "/dev/null", "--write-out", "%{http_code}",
+                        "--max-time", "10", fmt::format("http://127.0.0.1:{}/abc", words.port)});
+  CHECK(curl.out == "503");
+  CHECK(words.daemon->wait_for_log(": max_connections 2 open already; further refusals"));
+  held.pop_back();
+  CHECK(words.served_soon("127.0.0.4").has_value());
+}
+
+TEST_CASE("rate_limit: a burst of N is served, the next connection closes with no bytes",
+          "[limits]") {
+  TempDir dir;
+  const auto port = free_port();
+  const auto daemon = start_netsvcd(dir, fmt::format(R"(listeners:
+  - name: hello
+    kind: hello
+    listen: "127.0.0.1:{}"
+    rate_limit: 3/m
+)",
+                                                     port));
+  for (int i = 0; i < 3; ++i)
+    CHECK(fetch("127.0.0.1", port) == "Hello World\n");
+  CHECK(fetch("127.0.0.1", port).empty());
+  CHECK(fetch("127.0.0.1", port).empty());
+  CHECK(daemon->wait_for_log(": over rate_limit 3/m; further refusals are summed up every 10 s"));
+  // The second refusal is summed up, not logged on its own: on the stop, at the latest.
+  CHECK(daemon->stop() == 0);
+  CHECK(daemon->count_log("hello: refused 1 more connection(s): 1 by rate_limit") == 1);
+}
+
+TEST_CASE("allow and deny: IPv4, IPv6 and IPv4-mapped clients of a dual-stack socket",
+          "[limits][acl]") {
+  TempDir dir;
+  const auto dual = free_port();
+  const auto only6 = free_port();
+  const auto daemon = start_netsvcd(dir, fmt::format(R"(defaults:
+  allow: ["127.0.0.0/8", "::1"]
+listeners:
+  - name: dual
+    kind: hello
+    listen: "[::]:{}"
+    deny: ["127.0.0.3", "127.0.1.0/24"]
+  - name: local6
+    kind: hello
+    listen: ["127.0.0.1:{}", "[::1]:{}"]
+    allow: ["::1"]
+)",
+                                                     dual, only6, only6));
+  const auto hello = [](std::string_view source, std::string_view address, std::uint16_t port) {
+    Connection connection(address, port, 5s, std::nullopt, source);
+    return connection.read_to_end();
+  };
+  // A mapped client (::ffff:127.0.0.2) is matched as 127.0.0.2: in allow, not in deny.
+  CHECK(hello("127.0.0.2", "127.0.0.1", dual) == "Hello World\n");
+  CHECK(hello("::1", "::1", dual) == "Hello World\n");
+  CHECK(hello("127.0.0.3", "127.0.0.1", dual).empty());
+  CHECK(hello("127.0.1.9", "127.0.0.1", dual).empty());
+  CHECK(hello("127.0.0.4", "127.0.0.1", dual) == "Hello World\n");
+  CHECK(daemon->wait_for_log("dual: refused a connection from [::ffff:127.0.0.3]:"));
+  CHECK(daemon->count_log(": its address is in deny; further refusals") == 1);
+  // The listener's own allow replaces the default's.
+  CHECK(hello("::1", "::1", only6) == "Hello World\n");
+  CHECK(hello("127.0.0.1", "127.0.0.1", only6).empty());
+  CHECK(daemon->wait_for_log("local6: refused a connection from 127.0.0.1:"));
+  CHECK(daemon->count_log(": its address is not in allow; further refusals") == 1);
+}
+
+TEST_CASE("a reload that lowers a limit cuts no connection, and new ones meet the new limit",
+          "[limits][reload]") {
+  Words words("    max_connections: 3");
+  std::vector<Connection> held;
+  for (const char* source : {"127.0.0.1", "127.0.0.2"}) {
+    held.emplace_back("127.0.0.1", words.port, 5s, std::nullopt, source);
+    CHECK(exchange(held.back()) == "HTTP/1.1 200 OK");
+  }
+  words.reload("    max_connections: 1");
+  // Both still count: the next is refused; both held ones still answer.
+  CHECK(busy_answer_without_date(refused_answer("127.0.0.3", words.port)) == kBusy);
+  for (auto& connection : held)
+    CHECK(exchange(connection) == "HTTP/1.1 200 OK");
+  held.clear();
+  const auto kept = words.served_soon("127.0.0.3");
+  CHECK(kept);
+  // And a reload that removes the limit lets everyone in again.
+  words.reload("");
+  Connection more("127.0.0.1", words.port, 5s, std::nullopt, "127.0.0.2");
+  CHECK(exchange(more) == "HTTP/1.1 200 OK");
+}
+
+}  // namespace netsvcd::test
