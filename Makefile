@@ -12,7 +12,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # if that is installed: the two cannot be installed together, and apt says so when it happens.
 DEPS := cmake make g++ git libboost1.81-dev libyaml-cpp-dev libspdlog-dev libfmt-dev \
         libcli11-dev nlohmann-json3-dev catch2 libbenchmark-dev clang-format curl wamerican \
-        libsystemd-dev pkg-config systemd scdoc
+        libsystemd-dev pkg-config systemd scdoc iproute2 util-linux
 # Only for `make bench` and `make bench-smoke` (bench/run.py): the load generator for HTTP (wrk),
 # the peers netsvcd is compared with (xinetd, nginx-light; openbsd-inetd conflicts with xinetd,
 # so run.py fetches it with `apt-get download` into $(BENCH_PEERS) and runs it from there: it
@@ -52,7 +52,7 @@ DEB_ARCH = $(shell dpkg --print-architecture)
 
 SOURCES = $(shell git ls-files '*.cpp' '*.hpp' 2>/dev/null)
 
-.PHONY: all deps bench-deps deb-deps e2e-deps install-missing configure build run test asan bench \
+.PHONY: all deps bench-deps deb-deps e2e-deps install-missing configure build run test asan soak bench \
         bench-smoke \
         deb e2e e2e-upgrade-deb e2e-run check-format format clean
 
@@ -126,6 +126,11 @@ asan: deps
 	    -DNETSVCD_SANITIZE=address,undefined >/dev/null
 	cmake --build $(ASAN_DIR) -j $(JOBS)
 	ctest --test-dir $(ASAN_DIR) --output-on-failure -j $(JOBS)
+
+# The soak tests (tests/soak/): 5,000 slowloris clients beside hello's latency, SIGHUP every
+# 100 ms for 30 s under connection churn, SIGTERM under load. About two minutes; not in `test`.
+soak: build
+	$(BUILD_DIR)/tests/netsvcd_tests "[soak]"
 
 # The word finder's search against a naive scan (Google Benchmark), then netsvcd against its
 # peers (bench/run.py: reference server, inetd, xinetd, systemd-socket-activate, nginx), 3

@@ -227,3 +227,66 @@ TEST_CASE("a reload that lowers a limit cuts no connection, and new ones meet th
 }
 
 }  // namespace netsvcd::test
+
+namespace netsvcd::test {
+
+// Run by ctest inside a network namespace of its own (tests/CMakeLists.txt: acl.network_namespace),
+// whose loopback carries documentation addresses that this test adds: real IPv4, IPv6 and
+// IPv4-mapped peers from distinct networks and /64s, and no traffic anywhere but that namespace.
+TEST_CASE("allow, deny and max_per_source over IPv4, IPv6 /64s and IPv4-mapped peers",
+          "[.][netns]") {
+  const auto own_namespace = run_program("/usr/bin/ip", {"-o", "link", "show"});
+  REQUIRE(own_namespace.exit_code == 0);
+  // A namespace of its own has only lo; refuse to touch a real one.
+  REQUIRE(own_namespace.out.find("2: ") == std::string::npos);
+  for (const auto& args : {std::vector<std::string>{"link", "set", "lo", "up"},
+                           {"addr", "add", "192.0.2.1/24", "dev", "lo"},
+                           {"addr", "add", "198.51.100.1/24", "dev", "lo"},
+                           {"-6", "addr", "add", "2001:db8:1::1/64", "dev", "lo", "nodad"},
+                           {"-6", "addr", "add", "2001:db8:1::2/64", "dev", "lo", "nodad"},
+                           {"-6", "addr", "add", "2001:db8:2::1/64", "dev", "lo", "nodad"}}) {
+    INFO(fmt::format("ip {}", fmt::join(args, " ")));
+    REQUIRE(run_program("/usr/bin/ip", args).exit_code == 0);
+  }
+  TempDir dir;
+  dir.write("words.txt", kDictionary);
+  const auto port = free_port();
+  const auto daemon = start_netsvcd(dir, fmt::format(R"(listeners:
+  - name: words
+    kind: wordfinder
+    listen: "[::]:{}"
+    dictionary: words.txt
+    allow: ["192.0.2.0/24", "2001:db8:1::/64"]
+    deny: ["192.0.2.66"]
+    max_per_source: 1
+)",
+                                                     port));
+  const auto status_from = [&](std::string_view source, std::string_view target) {
+    Connection connection(target, port, 5s, std::nullopt, source);
+    connection.send("GET /abc HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
+    const auto answer = connection.read_to_end();
+    return answer.substr(0, answer.find("\r\n"));
+  };
+  // IPv4 through the dual-stack socket, as ::ffff:192.0.2.1: allowed as IPv4.
+  {
+    Connection held("192.0.2.1", port, 5s, std::nullopt, "192.0.2.1");
+    CHECK(exchange(held) == "HTTP/1.1 200 OK");
+    // The same address again is over max_per_source; another one is not.
+    CHECK(status_from("192.0.2.1", "192.0.2.1") == "HTTP/1.1 503 Service Unavailable");
+    CHECK(status_from("192.0.2.2", "192.0.2.1") == "HTTP/1.1 200 OK");
+  }
+  CHECK(status_from("192.0.2.66", "192.0.2.1").empty());    // in deny
+  CHECK(status_from("198.51.100.1", "192.0.2.1").empty());  // not in allow
+  {
+    // Two addresses of one /64 are one source.
+    Connection held("2001:db8:1::1", port, 5s, std::nullopt, "2001:db8:1::1");
+    CHECK(exchange(held) == "HTTP/1.1 200 OK");
+    CHECK(status_from("2001:db8:1::2", "2001:db8:1::1") == "HTTP/1.1 503 Service Unavailable");
+  }
+  CHECK(status_from("2001:db8:2::1", "2001:db8:1::1").empty());  // another /64: not in allow
+  CHECK(daemon->wait_for_log("words: refused a connection from [::ffff:192.0.2.1]:"));
+  CHECK(daemon->stop() == 0);
+  CHECK(daemon->count_log("refused ") >= 1);
+}
+
+}  // namespace netsvcd::test

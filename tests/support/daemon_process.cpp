@@ -17,6 +17,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <stdexcept>
 
@@ -306,6 +307,15 @@ std::size_t DaemonProcess::open_files() const {
     ++count;
   }
   return count;
+}
+
+std::size_t DaemonProcess::rss_kib() const {
+  std::ifstream status("/proc/" + std::to_string(pid_) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.starts_with("VmRSS:")) return std::stoul(line.substr(6));
+  }
+  return 0;
 }
 
 bool DaemonProcess::wait_open_files(const std::function<bool(std::size_t)>& wanted,

@@ -81,6 +81,8 @@ class DaemonProcess {
   std::optional<int> stop(std::chrono::milliseconds timeout = 10s);
   // Descriptors the process has open now (from /proc).
   std::size_t open_files() const;
+  // Its resident memory now, in KiB (VmRSS in /proc/PID/status).
+  std::size_t rss_kib() const;
   // Waits until the process has at most `count` descriptors open; false on timeout.
   bool wait_open_files_at_most(std::size_t count, std::chrono::milliseconds timeout = 10s) const;
   // Waits until the process has at least `count` descriptors open (a connection accepted).
