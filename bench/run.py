@@ -79,6 +79,7 @@ HTTP_BY_NAME = {w[0]: w for w in HTTP_WORKLOADS}
 WORKLOAD_TEXT = {
     "tcp-oneshot": "TCP connect, read the answer to EOF, close (hello / daytime)",
     "contention-threads": "netsvcd hello, threads: 1 vs threads: 2 (separate processes)",
+    "refusals": "netsvcd hello refusing every client (deny: all) vs serving them (processes apart)",
     "contention-flood": "netsvcd hello with and without a wrk flood of 18-letter+2-blank racks",
     **{w[0]: w[1] for w in HTTP_WORKLOADS},
 }
@@ -391,11 +392,12 @@ class Bench:
         self.tmp = None
 
     # -- netsvcd -------------------------------------------------------------------------------
-    def netsvcd_config(self, name, listeners, threads=2, log_level="warning"):
+    def netsvcd_config(self, name, listeners, threads=2, log_level="warning", extra=()):
         lines = [f"threads: {threads}", f"log_level: {log_level}", "log_target: console",
                  "listeners:"]
         for kind, port in listeners:
             lines += [f"  - name: {kind}", f"    kind: {kind}", f'    listen: ["{HOST}:{port}"]']
+            lines += list(extra)
             if kind == "wordfinder":
                 # Long enough that no held connection is cut during the memory scenarios.
                 lines += ["    request_timeout: 60s", "    idle_timeout: 60s"]
@@ -404,8 +406,8 @@ class Bench:
             f.write("\n".join(lines) + "\n")
         return path
 
-    def start_netsvcd(self, name, listeners, threads=2, log_level="warning"):
-        config = self.netsvcd_config(name, listeners, threads, log_level)
+    def start_netsvcd(self, name, listeners, threads=2, log_level="warning", extra=()):
+        config = self.netsvcd_config(name, listeners, threads, log_level, extra)
         log_path = self.tmp_path(f"{name}.log")
         proc = self.procs.start([self.args.netsvcd, "--config", config], log_path=log_path)
         try:
@@ -590,6 +592,13 @@ http {{
             port = free_port()
             proc, _ = self.start_netsvcd(f"netsvcd-threads{threads}", [("hello", port)], threads)
             self.servers[f"threads-{threads}"] = Server("netsvcd", proc, [port])
+        # What a refused connection costs: a hello listener that denies every address, beside
+        # the same listener serving (threads-2), each in a process of its own.
+        self.servers["served"] = self.servers["threads-2"]
+        port = free_port()
+        proc, _ = self.start_netsvcd("netsvcd-refusing", [("hello", port)],
+                                     extra=['    deny: ["0.0.0.0/0", "::/0"]'])
+        self.servers["refused"] = Server("netsvcd", proc, [port])
 
         port = free_port()
         proc = self.procs.start([self.tool("reference_server"), HOST, str(port)],
@@ -788,6 +797,9 @@ http {{
             action = lambda: self.loadgen(port, clients, self.tcp_expect[peer])
         elif workload == "contention-threads":
             action = lambda: self.loadgen(port, clients, 12)
+        elif workload == "refusals":
+            # A refused client reads nothing: EOF at once is its whole answer.
+            action = lambda: self.loadgen(port, clients, 0 if peer == "refused" else 12)
         elif workload == "contention-flood":
             base = lambda: self.loadgen(port, clients, self.tcp_expect["netsvcd-hello"])
             action = (lambda: self.with_flood(base)) if peer == "flood" else base
@@ -990,6 +1002,7 @@ http {{
                 for clients in a.clients:
                     cells.append((name, clients, HTTP_PEERS))
         cells.append(("contention-threads", 64, ["threads-1", "threads-2"]))
+        cells.append(("refusals", 64, ["served", "refused"]))
         cells.append(("contention-flood", 64, ["quiet", "flood"]))
         cells.append(("contention-flood", 1, ["quiet", "flood"]))
         if a.only:
@@ -1083,6 +1096,8 @@ def ratio_rows(bench, medians):
             pairs = [("netsvcd", "nginx")]
         elif workload == "contention-threads":
             pairs = [("threads-2", "threads-1")]
+        elif workload == "refusals":
+            pairs = [("refused", "served")]
         else:
             pairs = [("flood", "quiet")]
         for mine, other in pairs:
@@ -1099,7 +1114,7 @@ def ratio_rows(bench, medians):
 
 def order_of(workload):
     names = ["tcp-oneshot"] + [w[0] for w in HTTP_WORKLOADS] + ["contention-threads",
-                                                               "contention-flood"]
+                                                               "refusals", "contention-flood"]
     return names.index(workload) if workload in names else len(names)
 
 
@@ -1204,6 +1219,9 @@ def targets(bench, medians, memory):
     add("contention: CPU per hello connection, threads 2 vs threads 1 (64 clients)",
         ratio(med("contention-threads", 64, "threads-2", "server_cpu_us_per_op"),
               med("contention-threads", 64, "threads-1", "server_cpu_us_per_op")), 1.1, "<=")
+    add("refusals: CPU per refused connection vs per served hello connection (64 clients)",
+        ratio(med("refusals", 64, "refused", "server_cpu_us_per_op"),
+              med("refusals", 64, "served", "server_cpu_us_per_op")), 1.0, "<=")
     for clients in (64, 1):
         quiet, flooded = (med("contention-flood", clients, p, "p99_ms") for p in ("quiet", "flood"))
         add(f"contention: hello p99 increase under the wordfinder flood ({clients} client"
