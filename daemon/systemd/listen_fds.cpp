@@ -61,16 +61,15 @@ std::vector<PassedSocket> take_passed_sockets() {
 
   std::vector<PassedSocket> sockets;
   for (int i = 0; i < count; ++i) {
-    const int fd = SD_LISTEN_FDS_START + i;
+    UniqueFd fd(SD_LISTEN_FDS_START + i);
     const std::string name = names && names.get()[i] ? names.get()[i] : "unknown";
-    const auto endpoint = listening_endpoint(fd);
+    const auto endpoint = listening_endpoint(fd.get());
     if (!endpoint) {
-      spdlog::warn("descriptor {} passed by systemd ({}) is not a listening TCP socket; closed", fd,
-                   name);
-      ::close(fd);
+      spdlog::warn("descriptor {} passed by systemd ({}) is not a listening TCP socket; closed",
+                   fd.get(), name);
       continue;
     }
-    sockets.push_back({name, *endpoint, UniqueFd(fd)});
+    sockets.push_back({name, *endpoint, std::move(fd)});
   }
   return sockets;
 }

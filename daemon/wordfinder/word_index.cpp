@@ -10,6 +10,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "unique_fd.hpp"
+
 namespace netsvcd::wordfinder {
 namespace {
 
@@ -21,23 +23,9 @@ LoadedIndex failure(std::string message) {
   return LoadedIndex{nullptr, std::move(message)};
 }
 
-class FileDescriptor {
- public:
-  explicit FileDescriptor(int fd) : fd_(fd) {}
-  ~FileDescriptor() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  FileDescriptor(const FileDescriptor&) = delete;
-  FileDescriptor& operator=(const FileDescriptor&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
 // The whole file in one string, or false with `error` set to the reason (strerror).
 bool read_whole_file(const std::filesystem::path& path, std::string& text, std::string& error) {
-  const FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   struct stat info {};
   if (fd.get() < 0 || ::fstat(fd.get(), &info) != 0) {
     error = std::strerror(errno);
