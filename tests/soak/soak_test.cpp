@@ -93,6 +93,25 @@ std::size_t count_closed_by_server(const std::vector<int>& fds, Clock::time_poin
   return count;
 }
 
+// hello and a word finder (on words.txt in the config's directory), each on 127.0.0.1, with two
+// threads; `top` and `words_keys` add lines to the top level and to the word finder.
+std::string hello_and_words(std::uint16_t hello_port, std::uint16_t words_port,
+                            std::string_view top, std::string_view words_keys) {
+  return fmt::format(R"(threads: 2
+{}
+listeners:
+  - name: hello
+    kind: hello
+    listen: "127.0.0.1:{}"
+  - name: words
+    kind: wordfinder
+    listen: "127.0.0.1:{}"
+    dictionary: words.txt
+{}
+)",
+                     top, hello_port, words_port, words_keys);
+}
+
 }  // namespace
 
 TEST_CASE("slowloris: 5,000 trickling clients delay nobody, cost little, and are reaped",
@@ -103,18 +122,8 @@ TEST_CASE("slowloris: 5,000 trickling clients delay nobody, cost little, and are
   dir.write("words.txt", kDictionary);
   const auto hello_port = free_port();
   const auto words_port = free_port();
-  const auto daemon = start_netsvcd(dir, fmt::format(R"(threads: 2
-listeners:
-  - name: hello
-    kind: hello
-    listen: "127.0.0.1:{}"
-  - name: words
-    kind: wordfinder
-    listen: "127.0.0.1:{}"
-    dictionary: words.txt
-    request_timeout: 20s
-)",
-                                                     hello_port, words_port));
+  const auto daemon =
+      start_netsvcd(dir, hello_and_words(hello_port, words_port, "", "    request_timeout: 20s"));
   // Warm: the first requests allocate what every later one reuses.
   for (int i = 0; i < 50; ++i)
     fetch("127.0.0.1", hello_port);
@@ -265,19 +274,8 @@ TEST_CASE("SIGTERM under load: what is in flight completes, nothing is cut, exit
   dir.write("words.txt", kDictionary);
   const auto hello_port = free_port();
   const auto words_port = free_port();
-  const auto daemon = start_netsvcd(dir, fmt::format(R"(threads: 2
-log_level: info
-shutdown_timeout: 10s
-listeners:
-  - name: hello
-    kind: hello
-    listen: "127.0.0.1:{}"
-  - name: words
-    kind: wordfinder
-    listen: "127.0.0.1:{}"
-    dictionary: words.txt
-)",
-                                                     hello_port, words_port));
+  const auto daemon = start_netsvcd(
+      dir, hello_and_words(hello_port, words_port, "log_level: info\nshutdown_timeout: 10s", ""));
   std::atomic<bool> running{true};
   std::atomic<std::uint64_t> complete{0};
   std::atomic<std::uint64_t> refused_or_closed{0};

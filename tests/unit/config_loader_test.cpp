@@ -26,6 +26,7 @@
 #include "config/loader.hpp"
 #include "services/registry.hpp"
 
+#include "support/config_text.hpp"
 #include "support/string_makers.hpp"
 #include "support/temp_dir.hpp"
 
@@ -37,6 +38,8 @@ using netsvcd::config::Endpoint;
 using netsvcd::config::ListenerConfig;
 using netsvcd::config::LoadResult;
 using netsvcd::config::parse_config;
+using netsvcd::test::config_of;
+using netsvcd::test::errors_of;
 using netsvcd::test::TempDir;
 using Strings = std::vector<std::string>;
 using namespace std::chrono_literals;
@@ -46,7 +49,6 @@ netsvcd::config::ListenerKinds kinds() {
   return netsvcd::services::listener_kinds();
 }
 
-const std::string kFile = "netsvcd.yaml";
 
 // The YAML in these tests starts on the line after `R"(`; drop that first newline so that the
 // first line seen in the source is line 1.
@@ -60,23 +62,6 @@ Strings to_strings(const LoadResult& result) {
   for (const auto& error : result.errors)
     out.push_back(netsvcd::config::to_string(error));
   return out;
-}
-
-// Every error message for `text`; also checks that no config comes with errors.
-Strings errors_of(std::string_view text) {
-  const LoadResult result = parse_config(text, kFile, kinds());
-  CHECK(result.config == nullptr);
-  return to_strings(result);
-}
-
-// The config for `text`, which must be valid.
-std::shared_ptr<const Config> config_of(std::string_view text) {
-  const LoadResult result = parse_config(text, kFile, kinds());
-  const Strings errors = to_strings(result);
-  INFO("errors: " << Catch::Detail::stringify(errors));
-  REQUIRE(errors.empty());
-  REQUIRE(result.config != nullptr);
-  return result.config;
 }
 
 // One hello listener whose listen value is `listen` (line 4, the value at column 13).

@@ -18,6 +18,7 @@
 #include "connection/listener_load.hpp"
 #include "services/registry.hpp"
 
+#include "support/config_text.hpp"
 #include "support/string_makers.hpp"
 
 namespace {
@@ -31,6 +32,8 @@ using netsvcd::connection::ListenerLoad;
 using netsvcd::connection::Peer;
 using netsvcd::connection::Refusal;
 using netsvcd::connection::SourceKey;
+using netsvcd::test::config_of;
+using netsvcd::test::errors_of;
 using Strings = std::vector<std::string>;
 
 boost::asio::ip::address ip(const char* text) {
@@ -49,27 +52,6 @@ std::string cidr_error(const char* text) {
   INFO(text);
   REQUIRE(std::holds_alternative<std::string>(parsed));
   return std::get<std::string>(parsed);
-}
-
-Strings errors_of(const std::string& text) {
-  const auto result =
-      netsvcd::config::parse_config(text, "netsvcd.yaml", netsvcd::services::listener_kinds());
-  CHECK(result.config == nullptr);
-  Strings out;
-  for (const auto& error : result.errors)
-    out.push_back(netsvcd::config::to_string(error));
-  return out;
-}
-
-std::shared_ptr<const netsvcd::config::Config> config_of(const std::string& text) {
-  const auto result =
-      netsvcd::config::parse_config(text, "netsvcd.yaml", netsvcd::services::listener_kinds());
-  Strings errors;
-  for (const auto& error : result.errors)
-    errors.push_back(netsvcd::config::to_string(error));
-  INFO(Catch::Detail::stringify(errors));
-  REQUIRE(result.config);
-  return result.config;
 }
 
 // A hello listener on line 2 onwards; its extra keys start on line 5.
