@@ -364,6 +364,24 @@ threads: 2
 )")) == Strings{"netsvcd.yaml:6:1: more than one YAML document; expected exactly one"});
 }
 
+// yaml-cpp 0.7 reads a ',' that starts a line outside brackets as an endless run of empty
+// documents at the same place: the loader reads two documents at most, and names the character.
+// Found by the config_loader fuzz target (tests/fuzz/regressions/config_loader/).
+TEST_CASE("config error: a stray ',' is a syntax error, not endless documents",
+          "[config][errors]") {
+  CHECK(errors_of(",\n") == Strings{"netsvcd.yaml:1:1: YAML syntax error: unexpected ','"});
+  CHECK(errors_of("# a comment\n[a]\n, b\n") ==
+        Strings{"netsvcd.yaml:3:1: YAML syntax error: unexpected ','"});
+  CHECK(errors_of(doc(R"(
+listeners:
+  - name: a
+    kind: hello
+    listen: "[::]:8001"
+---
+,
+)")) == Strings{"netsvcd.yaml:6:1: more than one YAML document; expected exactly one"});
+}
+
 // ---------------------------------------------------------------------------------------------
 // Errors in the listeners list and its entries
 
