@@ -4,6 +4,9 @@
 BUILD_DIR ?= build
 ASAN_DIR ?= build-asan
 TSAN_DIR ?= build-tsan
+FUZZ_DIR ?= build-fuzz
+# How long `make fuzz` runs each target.
+FUZZ_SECONDS ?= 60
 BUILD_TYPE ?= RelWithDebInfo
 CONFIG ?= config/netsvcd.yaml
 JOBS ?= $(shell nproc)
@@ -28,6 +31,9 @@ BENCH_PEERS ?= $(BUILD_DIR)/bench-peers
 BENCH_OUT ?=
 # More options for run.py, e.g. BENCH_ARGS="--rounds 5 --duration 4" (python3 bench/run.py -h).
 BENCH_ARGS ?=
+# Only for `make fuzz`: clang 14 and its runtime libraries, libFuzzer's among them
+# (libclang_rt.fuzzer-x86_64.a is in libclang-rt-14-dev on Debian 12).
+FUZZ_DEPS := clang-14 libclang-rt-14-dev
 # Only for `make deb`, beside packaging/debian/control's Build-Depends.
 DEB_TOOLS := dpkg-dev build-essential lintian
 
@@ -53,8 +59,8 @@ DEB_ARCH = $(shell dpkg --print-architecture)
 
 SOURCES = $(shell git ls-files '*.cpp' '*.hpp' 2>/dev/null)
 
-.PHONY: all deps bench-deps deb-deps e2e-deps install-missing configure build run test asan \
-        test-tsan soak bench bench-smoke \
+.PHONY: all deps bench-deps deb-deps e2e-deps fuzz-deps install-missing configure build run \
+        test asan test-tsan fuzz soak bench bench-smoke \
         deb e2e e2e-upgrade-deb e2e-run check-format format clean
 
 all: build
@@ -128,6 +134,20 @@ asan: deps
 	cmake --build $(ASAN_DIR) -j $(JOBS)
 	ctest --test-dir $(ASAN_DIR) --output-on-failure -j $(JOBS)
 
+fuzz-deps: deps
+	@$(MAKE) --no-print-directory install-missing PACKAGES="$(FUZZ_DEPS)"
+
+# The libFuzzer targets of tests/fuzz/, built with clang 14 in $(FUZZ_DIR) (the whole project
+# instrumented, with ASan and UBSan), each run for $(FUZZ_SECONDS) s from a copy of its seeds
+# (tests/fuzz/run.sh); fails on any crash, leak or sanitizer report.
+FUZZ_TARGETS := config_loader_fuzzer http_request_fuzzer rack_fuzzer dictionary_fuzzer
+fuzz: fuzz-deps
+	@[ -f $(FUZZ_DIR)/Makefile ] || \
+	  CC=clang-14 CXX=clang++-14 cmake -S . -B $(FUZZ_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	    -DNETSVCD_FUZZ=ON -DBUILD_TESTING=OFF -DNETSVCD_BENCH=OFF -DNETSVCD_MAN=OFF >/dev/null
+	cmake --build $(FUZZ_DIR) -j $(JOBS) --target $(FUZZ_TARGETS)
+	tests/fuzz/run.sh $(FUZZ_DIR) $(FUZZ_SECONDS)
+
 # The soak tests (tests/soak/): 5,000 slowloris clients beside hello's latency, SIGHUP every
 # 100 ms for 30 s under connection churn, SIGTERM under load. About two minutes; not in `test`.
 soak: build
@@ -200,4 +220,4 @@ format: deps
 	clang-format -i $(SOURCES)
 
 clean:
-	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(TSAN_DIR) build-deb $(E2E_DIST)
+	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(TSAN_DIR) $(FUZZ_DIR) build-deb $(E2E_DIST)

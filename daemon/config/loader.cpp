@@ -1,12 +1,16 @@
 #include "config/loader.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <thread>
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include "config/limits.hpp"
@@ -238,17 +242,84 @@ std::shared_ptr<const Config> read_config(const YAML::Node& root, ListenerKinds 
   return errors.empty() ? config : nullptr;
 }
 
+// Where a document of a YAML stream starts, and its first node; its nodes are not kept.
+class DocumentStart final : public YAML::EventHandler {
+ public:
+  YAML::Mark start;
+  std::optional<YAML::Mark> node;
+
+  void OnDocumentStart(const YAML::Mark& mark) override { start = mark; }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { seen(mark); }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { seen(mark); }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                const std::string&) override {
+    seen(mark);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    seen(mark);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    seen(mark);
+  }
+  void OnMapEnd() override {}
+
+ private:
+  void seen(const YAML::Mark& mark) {
+    if (!node) node = mark;
+  }
+};
+
+// What is wrong with a stream of more than one document: where, and the message. Reads three
+// documents at most, never the whole stream: yaml-cpp 0.7 (Debian 12's) reads a ',' outside
+// brackets at the start of a line (a file that is just ",") as an endless run of empty
+// documents that never get past it, which YAML::LoadAll collected until memory ran out. Two
+// documents in a row that start at the same place are that, and reported as the syntax error
+// it is. Throws YAML::Exception for a syntax error in any of them.
+std::optional<std::pair<YAML::Mark, std::string>> extra_document(const std::string& text) {
+  std::istringstream input(text);
+  YAML::Parser parser(input);
+  std::array<DocumentStart, 3> documents;
+  std::size_t count = 0;
+  while (count < documents.size() && parser.HandleNextDocument(documents[count])) {
+    ++count;
+    if (count >= 2 && documents[count - 1].start.pos == documents[count - 2].start.pos) {
+      // The parser stopped where it was: at a character no YAML node begins with.
+      const YAML::Mark& stuck = documents[count - 1].start;
+      const auto pos = static_cast<std::size_t>(stuck.pos);
+      const auto byte = pos < text.size() ? static_cast<unsigned char>(text[pos]) : 0;
+      std::string what = "unexpected character";
+      if (byte > 0x20 && byte < 0x7f) {
+        what = std::string("unexpected '") + static_cast<char>(byte) + "'";
+      } else if (pos < text.size()) {
+        char hex[32];
+        std::snprintf(hex, sizeof hex, "unexpected byte 0x%02X", static_cast<unsigned>(byte));
+        what = hex;
+      }
+      return std::pair(stuck, "YAML syntax error: " + what);
+    }
+  }
+  if (count < 2) return std::nullopt;
+  return std::pair(documents[1].node.value_or(documents[1].start),
+                   "more than one YAML document; expected exactly one");
+}
+
 }  // namespace
 
 LoadResult parse_config(std::string_view text, const std::string& file_name, ListenerKinds kinds) {
   ConfigErrors errors(file_name);
   std::shared_ptr<const Config> config;
   try {
-    const std::vector<YAML::Node> documents = YAML::LoadAll(std::string(text));
-    if (documents.size() > 1) {
-      errors.add(documents[1].Mark(), "", "more than one YAML document; expected exactly one");
+    const std::string yaml(text);
+    // The first document (a null node when there is none), and then whether there is another.
+    const YAML::Node root = YAML::Load(yaml);
+    if (auto extra = extra_document(yaml)) {
+      errors.add(extra->first, "", std::move(extra->second));
     } else {
-      config = read_config(documents.empty() ? YAML::Node() : documents.front(), kinds, errors);
+      config = read_config(root, kinds, errors);
     }
   } catch (const YAML::Exception& e) {
     errors.add(e.mark, "", "YAML syntax error: " + e.msg);

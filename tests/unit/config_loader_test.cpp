@@ -49,7 +49,6 @@ netsvcd::config::ListenerKinds kinds() {
   return netsvcd::services::listener_kinds();
 }
 
-
 // The YAML in these tests starts on the line after `R"(`; drop that first newline so that the
 // first line seen in the source is line 1.
 std::string doc(std::string_view text) {
@@ -346,6 +345,24 @@ listeners:
     listen: "[::]:8001"
 ---
 threads: 2
+)")) == Strings{"netsvcd.yaml:6:1: more than one YAML document; expected exactly one"});
+}
+
+// yaml-cpp 0.7 reads a ',' that starts a line outside brackets as an endless run of empty
+// documents at the same place: the loader reads two documents at most, and names the character.
+// Found by the config_loader fuzz target (tests/fuzz/regressions/config_loader/).
+TEST_CASE("config error: a stray ',' is a syntax error, not endless documents",
+          "[config][errors]") {
+  CHECK(errors_of(",\n") == Strings{"netsvcd.yaml:1:1: YAML syntax error: unexpected ','"});
+  CHECK(errors_of("# a comment\n[a]\n, b\n") ==
+        Strings{"netsvcd.yaml:3:1: YAML syntax error: unexpected ','"});
+  CHECK(errors_of(doc(R"(
+listeners:
+  - name: a
+    kind: hello
+    listen: "[::]:8001"
+---
+,
 )")) == Strings{"netsvcd.yaml:6:1: more than one YAML document; expected exactly one"});
 }
 
