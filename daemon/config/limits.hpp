@@ -26,10 +26,6 @@ struct Limits {
   bool operator==(const Limits&) const = default;
 };
 
-}  // namespace netsvcd::config
-
-namespace netsvcd::config {
-
 class MappingReader;
 
 // The limit keys of one mapping (a listener, or `defaults:`), each absent one taken from

@@ -3,13 +3,13 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <optional>
 #include <sstream>
 #include <thread>
 
+#include <fmt/format.h>
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
@@ -295,9 +295,7 @@ std::optional<std::pair<YAML::Mark, std::string>> extra_document(const std::stri
       if (byte > 0x20 && byte < 0x7f) {
         what = std::string("unexpected '") + static_cast<char>(byte) + "'";
       } else if (pos < text.size()) {
-        char hex[32];
-        std::snprintf(hex, sizeof hex, "unexpected byte 0x%02X", static_cast<unsigned>(byte));
-        what = hex;
+        what = fmt::format("unexpected byte 0x{:02X}", byte);
       }
       return std::pair(stuck, "YAML syntax error: " + what);
     }

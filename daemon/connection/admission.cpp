@@ -11,48 +11,45 @@ void Admission::Ticket::release() {
   load_.reset();
 }
 
-bool Admission::allowed(const boost::asio::ip::address& address) const {
-  const auto contains = [&](const config::Cidr& cidr) { return cidr.contains(address); };
-  if (!limits_.allow.empty() && std::ranges::none_of(limits_.allow, contains)) return false;
-  return std::ranges::none_of(limits_.deny, contains);
+namespace {
+
+bool in_any(const std::vector<config::Cidr>& networks, const boost::asio::ip::address& address) {
+  return std::ranges::any_of(networks,
+                             [&](const config::Cidr& cidr) { return cidr.contains(address); });
+}
+
+}  // namespace
+
+bool Admission::in_allow(const boost::asio::ip::address& address) const {
+  return limits_.allow.empty() || in_any(limits_.allow, address);
 }
 
 std::variant<Admission::Ticket, Refusal> Admission::admit(const Peer& peer) const {
-  if (!limits_.any()) return Ticket{};
-  if (!allowed(peer.address)) return Refusal::access;
-  bool counted = false;
+  if (!limited_) return Ticket{};
+  if (!in_allow(peer.address) || in_any(limits_.deny, peer.address)) return Refusal::access;
+  // Each place is held by the ticket as soon as it is taken, so that a refusal further down
+  // gives back, with the ticket, what was taken before it.
+  Ticket ticket(load_);
   if (limits_.max_connections) {
     if (!load_->enter(*limits_.max_connections)) return Refusal::max_connections;
-    counted = true;
+    ticket.counted_ = true;
   }
-  std::optional<SourceKey> source;
   if (limits_.max_per_source) {
     const auto key = SourceKey::of(peer.address);
-    if (!load_->enter_source(key, *limits_.max_per_source)) {
-      if (counted) load_->leave();
-      return Refusal::max_per_source;
-    }
-    source = key;
+    if (!load_->enter_source(key, *limits_.max_per_source)) return Refusal::max_per_source;
+    ticket.source_ = key;
   }
   // Last, so that a connection refused for another reason takes no token.
-  if (limits_.rate_limit && !load_->take_token(*limits_.rate_limit)) {
-    if (counted) load_->leave();
-    if (source) load_->leave_source(*source);
-    return Refusal::rate_limit;
-  }
-  if (!counted && !source) return Ticket{};
-  return Ticket{load_, counted, source};
+  if (limits_.rate_limit && !load_->take_token(*limits_.rate_limit)) return Refusal::rate_limit;
+  // Only access lists or a rate: nothing to give back, so no share in the load to hold.
+  if (!ticket.counted_ && !ticket.source_) return Ticket{};
+  return ticket;
 }
 
 std::string Admission::explain(Refusal reason, const Peer& peer) const {
   switch (reason) {
-    case Refusal::access: {
-      const bool in_allow =
-          limits_.allow.empty() || std::ranges::any_of(limits_.allow, [&](const auto& cidr) {
-            return cidr.contains(peer.address);
-          });
-      return in_allow ? "its address is in deny" : "its address is not in allow";
-    }
+    case Refusal::access:
+      return in_allow(peer.address) ? "its address is in deny" : "its address is not in allow";
     case Refusal::rate_limit:
       return "over rate_limit " + config::to_string(*limits_.rate_limit);
     case Refusal::max_connections:

@@ -24,8 +24,6 @@ class Admission {
   class Ticket {
    public:
     Ticket() = default;
-    Ticket(std::shared_ptr<ListenerLoad> load, bool counted, std::optional<SourceKey> source)
-        : load_(std::move(load)), counted_(counted), source_(source) {}
     Ticket(Ticket&& other) noexcept
         : load_(std::move(other.load_)), counted_(other.counted_), source_(other.source_) {}
     Ticket& operator=(Ticket&& other) noexcept {
@@ -40,15 +38,16 @@ class Admission {
     ~Ticket() { release(); }
 
    private:
+    friend class Admission;
+    explicit Ticket(std::shared_ptr<ListenerLoad> load) : load_(std::move(load)) {}
     void release();
-    std::shared_ptr<ListenerLoad> load_;  // empty when nothing was counted
+    std::shared_ptr<ListenerLoad> load_;  // empty for a listener without limits
     bool counted_ = false;
     std::optional<SourceKey> source_;
   };
 
-  Admission() : Admission({}, std::make_shared<ListenerLoad>()) {}
   Admission(config::Limits limits, std::shared_ptr<ListenerLoad> load)
-      : limits_(std::move(limits)), load_(std::move(load)) {}
+      : limits_(std::move(limits)), limited_(limits_.any()), load_(std::move(load)) {}
 
   // A ticket for a connection from `peer`, or why it is refused.
   std::variant<Ticket, Refusal> admit(const Peer& peer) const;
@@ -63,9 +62,11 @@ class Admission {
   const std::shared_ptr<ListenerLoad>& load() const { return load_; }
 
  private:
-  bool allowed(const boost::asio::ip::address& address) const;
+  // Whether `address` passes `allow` (which an empty list does not restrict).
+  bool in_allow(const boost::asio::ip::address& address) const;
 
   const config::Limits limits_;
+  const bool limited_;  // any limit set: asked of every connection, so worked out once
   const std::shared_ptr<ListenerLoad> load_;
 };
 

@@ -73,10 +73,14 @@ bool ListenerLoad::take_token(const config::Rate& rate, Clock::time_point now) {
   }
 }
 
+bool ListenerLoad::reported_lately(Clock::rep last, Clock::time_point now) {
+  return last != 0 && now - Clock::time_point(Clock::duration(last)) < kReportInterval;
+}
+
 bool ListenerLoad::refused(Refusal reason, Clock::time_point now) {
   refused_[static_cast<std::size_t>(reason)].fetch_add(1, std::memory_order_relaxed);
   const auto last = last_report_.load(std::memory_order_relaxed);
-  if (last != 0 && now - Clock::time_point(Clock::duration(last)) < kReportInterval) return false;
+  if (reported_lately(last, now)) return false;
   const std::lock_guard lock(report_mutex_);
   if (last_report_.load(std::memory_order_relaxed) != last) return false;  // another thread did
   last_report_.store(now.time_since_epoch().count(), std::memory_order_relaxed);
@@ -87,8 +91,7 @@ bool ListenerLoad::refused(Refusal reason, Clock::time_point now) {
 
 std::pair<std::uint64_t, std::string> ListenerLoad::unreported(Clock::time_point now, bool force) {
   const auto last = last_report_.load(std::memory_order_relaxed);
-  if (!force && last != 0 && now - Clock::time_point(Clock::duration(last)) < kReportInterval)
-    return {};
+  if (!force && reported_lately(last, now)) return {};
   const std::lock_guard lock(report_mutex_);
   std::uint64_t total = 0;
   std::string by_reason;

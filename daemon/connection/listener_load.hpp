@@ -73,6 +73,9 @@ class ListenerLoad {
   static constexpr auto kReportInterval = std::chrono::seconds(10);
 
  private:
+  // Whether the last report, at `last` (0: never), is less than an interval before `now`.
+  static bool reported_lately(Clock::rep last, Clock::time_point now);
+
   struct SourceHash {
     std::size_t operator()(const SourceKey& key) const {
       return std::hash<std::uint64_t>{}(key.bits ^ (key.v4 ? 0x9e3779b97f4a7c15ULL : 0));
