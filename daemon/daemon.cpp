@@ -1,7 +1,9 @@
 #include "daemon.hpp"
 
 #include <pthread.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <ctime>
 #include <map>
@@ -14,6 +16,8 @@
 #include "connection/deadlines.hpp"
 #include "log.hpp"
 #include "logging.hpp"
+#include "metrics/daemon_state.hpp"
+#include "metrics/status_report.hpp"
 #include "net/socket_source.hpp"
 #include "services/registry.hpp"
 #include "services/service.hpp"
@@ -27,6 +31,9 @@ using namespace asio::experimental::awaitable_operators;
 
 // How often a stop looks whether the last connection has ended.
 constexpr auto kDrainPoll = std::chrono::milliseconds(20);
+// stop_delay when the config does not say and it has a metrics listener, whose /healthz a load
+// balancer may be checking (every second or two, typically).
+constexpr auto kDefaultStopDelay = std::chrono::seconds(1);
 // How often STATUS= is refreshed when the counts have changed.
 constexpr auto kStatusInterval = std::chrono::seconds(1);
 
@@ -115,10 +122,17 @@ int Daemon::run() {
   sockets.close_untaken();
   swap_in(std::move(std::get<net::ListenerSet>(opened)));
   store_sockets(nullptr);
+  metrics::daemon_state().config_loaded(options_.config_file.string(), listeners_->views(), false);
 
   if (!options_.control_socket.empty()) {
-    control_.emplace(pool_.context(),
-                     [this] { return reload("reload requested over the control socket"); });
+    control_.emplace(
+        pool_.context(), [this] { return reload("reload requested over the control socket"); },
+        [] {
+          auto& state = metrics::daemon_state();
+          return metrics::status_json(state.snapshot(), metrics::DaemonState::SystemClock::now(),
+                                      ::getpid())
+              .dump();
+        });
     if (auto error = control_->open(options_.control_socket)) {
       spdlog::error("{}", *error);
       return kExitStartFailed;
@@ -152,6 +166,7 @@ int Daemon::run() {
   block_stop_and_reload_signals();
   spdlog::info("netsvcd {} ready: {} listener(s) on {} address(es), {} thread(s)", kVersion,
                listeners_->size(), listeners_->endpoint_count(), config_->threads);
+  metrics::daemon_state().set_phase(metrics::Phase::ready);
   notifier_.ready(status());
 
   // 5. Until stop() stops the pool.
@@ -178,7 +193,7 @@ net::SocketSource Daemon::adopt_passed_sockets(const config::Config& config) {
     if (!named) notifier_.remove_fds(passed.name);
     if (!adopted.empty()) adopted += ", ";
     adopted += config::to_string(passed.endpoint) + " (" + passed.name + ")";
-    sockets.offer(passed.endpoint, std::move(passed.fd));
+    sockets.offer(passed.endpoint, std::move(passed.fd), true);
   }
   if (!adopted.empty()) spdlog::info("sockets passed by systemd: {}", adopted);
   return sockets;
@@ -227,8 +242,11 @@ asio::awaitable<int> Daemon::next_stop_signal() {
 // connections in flight up to shutdown_timeout, stop the pool. A second stop signal during the
 // wait stops at once.
 asio::awaitable<void> Daemon::stop(int signal) {
+  // /healthz answers 503 from now, so that a load balancer stops sending new clients here.
+  metrics::daemon_state().set_phase(metrics::Phase::stopping);
   co_await lock();  // a reload in progress ends first; none starts after
   notifier_.stopping("stopping: " + status());
+  co_await delay_stop(signal);
   co_await listeners_->stop();
   if (control_) co_await control_->close();
   for (std::size_t thread = 0; thread < pool_.size(); ++thread)
@@ -248,6 +266,23 @@ asio::awaitable<void> Daemon::stop(int signal) {
   pool_.stop();
 }
 
+// Every port goes on serving for stop_delay while /healthz says 503: a load balancer that checks
+// it takes this daemon out before any port closes, and no client it sends meanwhile is refused.
+// A second stop signal ends the delay.
+asio::awaitable<void> Daemon::delay_stop(int signal) {
+  const auto delay = config_->stop_delay.value_or(
+      std::ranges::any_of(config_->listeners,
+                          [](const auto& listener) { return listener.kind == "metrics"; })
+          ? kDefaultStopDelay
+          : std::chrono::milliseconds(0));
+  if (delay <= std::chrono::milliseconds(0)) co_return;
+  spdlog::info("received {}: stopping; /healthz answers 503; still serving for {} (stop_delay)",
+               signal_name(signal), config::format_duration(delay));
+  asio::steady_timer timer(co_await asio::this_coro::executor, delay);
+  const auto ended = co_await (timer.async_wait(use_nothrow) || next_stop_signal());
+  if (ended.index() == 1) spdlog::info("received a second stop signal: ending stop_delay early");
+}
+
 asio::awaitable<void> Daemon::wait_for_drain(std::chrono::milliseconds limit) {
   asio::steady_timer tick(co_await asio::this_coro::executor);
   const auto deadline = std::chrono::steady_clock::now() + limit;
@@ -260,6 +295,7 @@ asio::awaitable<void> Daemon::wait_for_drain(std::chrono::milliseconds limit) {
 // Lock, RELOADING, load, replace, swap, store fds, READY.
 asio::awaitable<control::ReloadOutcome> Daemon::reload(std::string trigger) {
   co_await lock();
+  metrics::daemon_state().change_phase(metrics::Phase::ready, metrics::Phase::reloading);
   notifier_.reloading("reloading: " + status());
   spdlog::info("{}: reloading {}", trigger, options_.config_file.string());
   control::ReloadOutcome outcome;
@@ -283,12 +319,16 @@ asio::awaitable<control::ReloadOutcome> Daemon::reload(std::string trigger) {
                {"cannot reload: " + describe(std::current_exception()),
                 "reload refused; still serving the previous configuration"}};
   }
+  auto& state = metrics::daemon_state();
   if (outcome.ok) {
     set_last_reload("last reload ok at " + utc_clock_time());
+    state.config_loaded(options_.config_file.string(), listeners_->views(), true);
   } else {
     spdlog::error("{}", outcome.lines.back());
     set_last_reload("last reload failed at " + utc_clock_time() + ": " + outcome.lines.front());
+    state.reload_failed();
   }
+  state.change_phase(metrics::Phase::reloading, metrics::Phase::ready);
   notifier_.ready(status());
   unlock();
   co_return outcome;

@@ -54,6 +54,7 @@ class Daemon {
   asio::awaitable<void> watch_signals();
   asio::awaitable<int> next_stop_signal();
   asio::awaitable<void> stop(int signal);
+  asio::awaitable<void> delay_stop(int signal);
   asio::awaitable<control::ReloadOutcome> reload(
       std::string trigger);  // a coroutine: owns what it logs
   asio::awaitable<control::ReloadOutcome> replace(std::shared_ptr<const config::Config> next);

@@ -8,6 +8,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "connection/listener_stats.hpp"
 #include "log.hpp"
 
 namespace netsvcd {
@@ -36,10 +37,20 @@ void IoPool::resize(std::size_t threads) {
 
 void IoPool::start() {
   threads_.reserve(2 * contexts_.size());
-  for (auto& context : contexts_)
-    threads_.emplace_back([this, &context = *context] { run(context); });
-  for (std::size_t i = 0; i < contexts_.size(); ++i)
-    threads_.emplace_back([this] { run_worker(); });
+  // Each pool thread counts its connections' traffic in a slot of its own; a worker shares its
+  // pool thread's (they meet only for the costly requests it answers).
+  for (std::size_t i = 0; i < contexts_.size(); ++i) {
+    threads_.emplace_back([this, i, &context = *contexts_[i]] {
+      connection::set_this_thread_slot(i);
+      run(context);
+    });
+  }
+  for (std::size_t i = 0; i < contexts_.size(); ++i) {
+    threads_.emplace_back([this, i] {
+      connection::set_this_thread_slot(i);
+      run_worker();
+    });
+  }
 }
 
 void IoPool::stop() {

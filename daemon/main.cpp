@@ -12,6 +12,7 @@
 #include "daemon.hpp"
 #include "log.hpp"
 #include "logging.hpp"
+#include "metrics/status_report.hpp"
 #include "services/registry.hpp"
 #include "systemd/journal_sink.hpp"
 #include "version.hpp"
@@ -47,12 +48,15 @@ void print_errors(std::string_view lines) {
   }
 }
 
+// How long --status waits: the daemon answers from memory, at once.
+constexpr std::chrono::seconds kStatusTimeout{10};
+
 // --reload: what systemctl reload runs (ExecReload=), synchronous where a signal is not.
 int request_reload(const std::filesystem::path& socket) {
-  using Status = netsvcd::control::ReloadReply::Status;
-  const auto reply = netsvcd::control::request_reload(socket, kReloadTimeout);
+  using Status = netsvcd::control::Reply::Status;
+  const auto reply = netsvcd::control::ask_daemon(socket, "reload", kReloadTimeout);
   switch (reply.status) {
-    case Status::kReloaded:
+    case Status::kOk:
       std::cout << reply.detail;
       return netsvcd::kExitOk;
     case Status::kRefused:
@@ -63,6 +67,25 @@ int request_reload(const std::filesystem::path& socket) {
   }
   print_errors("netsvcd --reload: " + reply.detail);
   return netsvcd::kExitStartFailed;
+}
+
+// --status [--json]: what the daemon is doing, with the exit codes of --reload.
+int request_status(const std::filesystem::path& socket, bool json) {
+  const auto reply = netsvcd::control::ask_daemon(socket, "status", kStatusTimeout);
+  if (reply.status != netsvcd::control::Reply::Status::kOk) {
+    print_errors("netsvcd --status: " + reply.detail);
+    return netsvcd::kExitStartFailed;
+  }
+  try {
+    const auto status = nlohmann::json::parse(reply.detail);
+    std::cout << (json ? status.dump(2) + "\n" : netsvcd::metrics::status_text(status));
+    return netsvcd::kExitOk;
+  } catch (const nlohmann::json::exception& e) {
+    print_errors(std::string("netsvcd --status: the daemon's answer is not what this netsvcd "
+                             "reads (") +
+                 e.what() + ")");
+    return netsvcd::kExitStartFailed;
+  }
 }
 
 }  // namespace
@@ -97,6 +120,13 @@ int main(int argc, char** argv) {
                "Ask the daemon on --control-socket (default /run/netsvcd/control) to reload its "
                "configuration and wait: 0 once the new configuration is live, 1 with the errors "
                "on stderr if it was refused, 3 if the daemon cannot be reached");
+  bool status = false;
+  bool json = false;
+  app.add_flag("--status", status,
+               "Ask the daemon on --control-socket (default /run/netsvcd/control) what it is "
+               "doing: each listener's addresses and connections, the config and its generation; "
+               "0 when it answered, 3 if it cannot be reached");
+  app.add_flag("--json", json, "With --status: print the status as JSON");
   app.set_version_flag("--version", std::string("netsvcd ") + netsvcd::kVersion);
   try {
     app.parse(argc, argv);
@@ -105,8 +135,14 @@ int main(int argc, char** argv) {
   }
 
   if (check_only) return check_config(config_file);
-  if (reload)
-    return request_reload(control_socket.empty() ? "/run/netsvcd/control" : control_socket);
+  const std::filesystem::path control =
+      control_socket.empty() ? "/run/netsvcd/control" : control_socket;
+  if (reload) return request_reload(control);
+  if (status) return request_status(control, json);
+  if (json) {
+    std::cerr << "--json goes with --status\n";
+    return netsvcd::kExitUsage;
+  }
 
   // A closed stderr or client must never kill the daemon; Asio reports EPIPE as an error.
   std::signal(SIGPIPE, SIG_IGN);

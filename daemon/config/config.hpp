@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,9 @@ struct Config {
   LogTarget log_target = LogTarget::automatic;
   // How long a stop waits for connections in flight before closing them.
   std::chrono::milliseconds shutdown_timeout{std::chrono::seconds(5)};
+  // How long a stop keeps every port serving after /healthz turns to 503, so that a load
+  // balancer stops sending first; unset: 1 s when a metrics listener exists, else 0.
+  std::optional<std::chrono::milliseconds> stop_delay;
   std::vector<ListenerConfig> listeners;
 };
 

@@ -22,6 +22,9 @@ namespace {
 
 constexpr std::int64_t kMaxThreads = 1024;
 constexpr std::size_t kMaxNameLength = 64;
+// A load balancer's health checks notice a stop within seconds; a stop must end within the
+// unit's TimeoutStopSec=.
+constexpr std::chrono::milliseconds kMaxStopDelay = std::chrono::seconds(60);
 
 bool valid_listener_name(std::string_view name) {
   return !name.empty() && name.size() <= kMaxNameLength &&
@@ -207,6 +210,10 @@ std::shared_ptr<const Config> read_config(const YAML::Node& root, ListenerKinds 
   }
   config->shutdown_timeout = reader.duration("shutdown_timeout", std::chrono::milliseconds(0))
                                  .value_or(config->shutdown_timeout);
+  config->stop_delay = reader.duration("stop_delay", std::chrono::milliseconds(0));
+  if (config->stop_delay > kMaxStopDelay) {
+    reader.error("stop_delay", "longer than 60s: a stop must end within systemd's TimeoutStopSec=");
+  }
 
   Limits defaults;
   if (const YAML::Node node = reader.find("defaults"); node.IsDefined()) {

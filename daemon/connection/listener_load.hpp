@@ -1,5 +1,6 @@
 // ListenerLoad: what the admission step counts for one listener: connections open in all and
-// per source, the recent rate of new ones, and the connections refused, by reason. It outlives
+// per source, the recent rate of new ones, and the connections refused, by reason; and the
+// traffic its connections were served (stats(), for metrics and status). It outlives
 // the Listener objects of one config: a reload that keeps a listener (by name) hands its load
 // to the next, so that connections already open still count against the new limits and are
 // never cut, and the counts go on. Shared by the listener's admission and by every connection
@@ -20,6 +21,7 @@
 #include <boost/asio/ip/address.hpp>
 
 #include "config/rate.hpp"
+#include "connection/listener_stats.hpp"
 
 namespace netsvcd::connection {
 
@@ -44,6 +46,10 @@ struct SourceKey {
 class ListenerLoad {
  public:
   using Clock = std::chrono::steady_clock;
+
+  // Counts from `threads` pool threads.
+  explicit ListenerLoad(std::size_t threads = 1) : stats_(threads) {}
+  ListenerStats& stats() { return stats_; }
 
   // Counts one more connection open unless `max` are open already.
   bool enter(std::uint64_t max);
@@ -92,6 +98,7 @@ class ListenerLoad {
   std::atomic<Clock::rep> last_report_{0};  // 0: never
   std::mutex report_mutex_;
   std::array<std::uint64_t, kRefusalKinds> reported_{};  // guarded by report_mutex_
+  ListenerStats stats_;
 };
 
 }  // namespace netsvcd::connection

@@ -31,6 +31,7 @@ std::optional<Unfinished> send_and_close_now(StreamConnection connection,
     return std::nullopt;  // reset, most likely: nothing more to do for this client
   }
   const auto written = static_cast<std::size_t>(std::max<ssize_t>(sent, 0));
+  connection.listener->stats->sent(written);
   if (written == message.size() && !has_unread_input(fd)) return std::nullopt;
   return Unfinished{std::move(connection), written};
 }
@@ -41,6 +42,7 @@ Task<> finish_send_and_close(StreamConnection connection, std::string_view rest,
   Deadlines::Entry deadline(*connection.context, &cancel_socket, &socket);
   deadline.working(connection.listener->write_timeout);
   const auto [ec, bytes] = co_await asio::async_write(socket, asio::buffer(rest), use_nothrow);
+  connection.listener->stats->sent(bytes);
   // Written in time, even if the deadline passed as the last write completed.
   if (ec && deadline.expired() != Deadlines::Expiry::none) {
     log_connection(connection, spdlog::level::debug,
@@ -62,7 +64,8 @@ Task<> finish_send_and_close(StreamConnection connection, std::string_view rest,
   log_connection(connection, spdlog::level::err, "{}", e.what());
 }
 
-void send_without_waiting(const UniqueFd& socket, std::string_view head, std::string_view body) {
+std::size_t send_without_waiting(const UniqueFd& socket, std::string_view head,
+                                 std::string_view body) {
   std::array<char, 4096> discard;
   for (int reads = 0; reads < 4; ++reads) {
     if (::recv(socket.get(), discard.data(), discard.size(), MSG_DONTWAIT) <= 0) break;
@@ -72,8 +75,9 @@ void send_without_waiting(const UniqueFd& socket, std::string_view head, std::st
   msghdr message{};
   message.msg_iov = parts.data();
   message.msg_iovlen = parts.size();
-  ::sendmsg(socket.get(), &message, MSG_DONTWAIT | MSG_NOSIGNAL);
+  const ssize_t sent = ::sendmsg(socket.get(), &message, MSG_DONTWAIT | MSG_NOSIGNAL);
   ::shutdown(socket.get(), SHUT_WR);
+  return static_cast<std::size_t>(std::max<ssize_t>(sent, 0));
 }
 
 }  // namespace netsvcd::connection

@@ -29,7 +29,9 @@ std::optional<Unfinished> send_and_close_now(StreamConnection connection, std::s
 // not a reset that could destroy the answer in flight), sends `head` and `body` as far as the
 // socket takes them without waiting, and shuts the sending side; the caller then closes. Never
 // a coroutine, a timer or an allocation: under a flood a refusal must cost next to nothing.
-void send_without_waiting(const UniqueFd& socket, std::string_view head, std::string_view body);
+// Returns the bytes sent.
+std::size_t send_without_waiting(const UniqueFd& socket, std::string_view head,
+                                 std::string_view body);
 
 // The rest, on the connection's context: `rest` within the listener's write_timeout (a client
 // that does not take it in time is cut off with a reset, so that the kernel stops trying), then

@@ -16,6 +16,7 @@
 #include "asio.hpp"
 #include "connection/admission.hpp"
 #include "connection/connection_counts.hpp"
+#include "connection/listener_stats.hpp"
 #include "connection/peer.hpp"
 #include "log.hpp"
 #include "unique_fd.hpp"
@@ -34,12 +35,15 @@ using Socket = asio::basic_stream_socket<tcp, Executor>;
 inline constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable_t<Executor>{});
 
 struct ListenerInfo : std::enable_shared_from_this<ListenerInfo> {
-  ListenerInfo(std::string name, std::chrono::milliseconds write_timeout)
-      : name(std::move(name)), write_timeout(write_timeout) {}
+  ListenerInfo(std::string name, std::chrono::milliseconds write_timeout,
+               std::shared_ptr<ListenerStats> stats)
+      : name(std::move(name)), write_timeout(write_timeout), stats(std::move(stats)) {}
 
   const std::string name;
   // How long a client may take to receive what a service writes to it.
   const std::chrono::milliseconds write_timeout;
+  // What its connections count (bytes sent, answers), carried over reloads with its load.
+  const std::shared_ptr<ListenerStats> stats;
 };
 
 struct StreamConnection {
@@ -53,6 +57,8 @@ struct StreamConnection {
   // Where work that takes milliseconds of CPU runs instead (IoPool::workers()).
   asio::io_context* workers = nullptr;
   std::shared_ptr<const ListenerInfo> pinned;
+  // Its place among the listener's open connections; after `pinned`, so that it goes first.
+  ListenerStats::Open open;
   // Its place in the listener's limits, given back when the connection goes.
   Admission::Ticket admitted;
 

@@ -41,9 +41,11 @@ asio::awaitable<void> expire(std::chrono::steady_clock::duration after) {
 
 }  // namespace
 
-ControlServer::ControlServer(asio::io_context& context, ReloadHandler on_reload)
+ControlServer::ControlServer(asio::io_context& context, ReloadHandler on_reload,
+                             StatusHandler on_status)
     : context_(context),
       on_reload_(std::move(on_reload)),
+      on_status_(std::move(on_status)),
       strand_(asio::make_strand(context)),
       acceptor_(strand_) {}
 
@@ -101,7 +103,7 @@ asio::awaitable<void> ControlServer::accept_loop() {
 
 asio::awaitable<void> ControlServer::serve(unix_socket socket) {
   if (!peer_may_control(socket)) {
-    spdlog::warn("control socket {}: refused a request from a user that may not reload",
+    spdlog::warn("control socket {}: refused a request from a user that may not control netsvcd",
                  path_.string());
     co_return;
   }
@@ -116,8 +118,11 @@ asio::awaitable<void> ControlServer::serve(unix_socket socket) {
   ReloadOutcome outcome;
   if (request == "reload") {
     outcome = co_await on_reload_();
+  } else if (request == "status") {
+    outcome = {true, {on_status_()}};
   } else {
-    outcome.lines.push_back("unknown request \"" + request + "\" (expected \"reload\")");
+    outcome.lines.push_back("unknown request \"" + request +
+                            "\" (expected \"reload\" or \"status\")");
   }
   const auto reply = render(outcome);
   co_await (asio::async_write(socket, asio::buffer(reply), use_nothrow) || expire(kRequestTimeout));

@@ -1,7 +1,9 @@
 // ControlServer: the unix socket through which `netsvcd --reload` (systemd's ExecReload=) asks
-// the running daemon to reload and waits for the outcome, which a signal cannot carry back.
-// Protocol, one request per connection: the client sends "reload\n"; the daemon answers "ok\n" or
-// "failed\n", then lines of detail, and closes. Only root and the daemon's own user may ask.
+// the running daemon to reload and waits for the outcome, which a signal cannot carry back, and
+// through which `netsvcd --status` asks what it is doing.
+// Protocol, one request per connection: the client sends "reload\n" or "status\n"; the daemon
+// answers "ok\n" or "failed\n", then lines of detail (for status, one line of JSON), and closes.
+// Only root and the daemon's own user may ask.
 // Owned by the Daemon: open() before the pool runs, close() from any thread; the acceptor lives on
 // a strand of its own, the sessions on the pool.
 #pragma once
@@ -23,8 +25,10 @@ struct ReloadOutcome {
 class ControlServer {
  public:
   using ReloadHandler = std::function<asio::awaitable<ReloadOutcome>()>;
+  // The daemon's status as one line of JSON; called on the pool, from any thread.
+  using StatusHandler = std::function<std::string()>;
 
-  ControlServer(asio::io_context& context, ReloadHandler on_reload);
+  ControlServer(asio::io_context& context, ReloadHandler on_reload, StatusHandler on_status);
   ~ControlServer();
   ControlServer(const ControlServer&) = delete;
   ControlServer& operator=(const ControlServer&) = delete;
@@ -43,6 +47,7 @@ class ControlServer {
 
   asio::io_context& context_;
   ReloadHandler on_reload_;
+  StatusHandler on_status_;
   asio::strand<asio::io_context::executor_type> strand_;
   asio::local::stream_protocol::acceptor acceptor_;  // guarded by strand_
   std::filesystem::path path_;                       // set by open(), then read-only

@@ -36,8 +36,12 @@ class InlineText {
 // The body is sent as three parts in order: `prefix`, then `*shared`, then `tail`, so that
 // bytes rendered once (a cached answer) are sent as they are, with neither a copy nor an
 // allocation per request.
+// Whether an answer came from a cache, for the listener's metrics.
+enum class CacheUse { none, hit, miss };
+
 struct Response {
   unsigned status = 200;
+  CacheUse cache = CacheUse::none;
   std::string_view content_type = "application/json";  // text that outlives the response
   std::string_view allow;    // the Allow header's value (with a 405), text that outlives it
   unsigned retry_after = 0;  // seconds, for a Retry-After header (with a 503); 0 for none

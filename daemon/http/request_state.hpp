@@ -6,6 +6,7 @@
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <cstddef>
 #include <cstring>
 #include <memory>
@@ -35,6 +36,8 @@ class RequestState {
   bool more_may_wait = false;
   // The head could not be parsed (parser is empty): answered with the reason, then closed.
   bool refused = false;
+  // When the request's head was complete: its answer's duration counts from here.
+  std::chrono::steady_clock::time_point started;
 
   // Whether closing after the answer needs a lingering close: the client may have bytes on
   // their way that a plain close would answer with a reset (a body we refused without reading

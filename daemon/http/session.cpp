@@ -113,6 +113,10 @@ Response route(const Router& router, const Request& request, const StreamConnect
 
 // With state.response decided: whether the connection stays open after it, and its head.
 void finish_answer(RequestState& state, const StreamConnection& connection) {
+  connection::ListenerStats& stats = *connection.listener->stats;
+  stats.answered(state.response.status, std::chrono::steady_clock::now() - state.started);
+  if (state.response.cache != CacheUse::none)
+    stats.cache_used(state.response.cache == CacheUse::hit);
   if (state.refused) {
     // A head that was not parsed: answered as HTTP/1.1, and the connection closes.
     state.keep_alive = false;
@@ -130,7 +134,7 @@ void finish_answer(RequestState& state, const StreamConnection& connection) {
 
 // Writes what the kernel takes at once of the answer; false if some is left (or the write
 // failed: the connection is gone, and the caller's next write says so).
-bool send_now(int fd, RequestState& state) {
+bool send_now(int fd, RequestState& state, const StreamConnection& connection) {
   const auto parts = state.unsent();
   std::array<iovec, 4> vectors{};
   std::size_t count = 0;
@@ -144,7 +148,10 @@ bool send_now(int fd, RequestState& state) {
   message.msg_iov = vectors.data();
   message.msg_iovlen = count;
   const ssize_t sent = ::sendmsg(fd, &message, MSG_NOSIGNAL | MSG_DONTWAIT);
-  if (sent > 0) state.sent += static_cast<std::size_t>(sent);
+  if (sent > 0) {
+    state.sent += static_cast<std::size_t>(sent);
+    connection.listener->stats->sent(static_cast<std::size_t>(sent));
+  }
   return sent >= 0 && static_cast<std::size_t>(sent) == left;
 }
 
@@ -158,7 +165,7 @@ asio::awaitable<void, asio::io_context::executor_type> answer_on_worker(
     state->response = route(*router, *request, *connection);
   }
   finish_answer(*state, *connection);
-  send_now(fd, *state);
+  send_now(fd, *state, *connection);
   co_return;
 }
 
@@ -219,6 +226,7 @@ Then serve_ready(int fd, RequestState& state, const Router& router, const Sessio
       return Then::close;
     }
     const auto* size = std::get_if<std::size_t>(&head);
+    state.started = std::chrono::steady_clock::now();
     if (!size) {
       refuse_head(state, std::get<error_code>(head), limits, connection);
     } else if (parse_head(state, *size, limits, connection)) {
@@ -228,7 +236,7 @@ Then serve_ready(int fd, RequestState& state, const Router& router, const Sessio
       }
     }
     finish_answer(state, connection);
-    if (!send_now(fd, state)) return Then::write_rest;
+    if (!send_now(fd, state, connection)) return Then::write_rest;
     if (!state.keep_alive) return state.closing_needs_linger() ? Then::linger : Then::close;
     state.next_request();
     // The next request has begun if its bytes are here: its request_timeout starts now.
@@ -381,6 +389,7 @@ connection::Task<> work(Held http, HeldState state, Then then) try {
     http->deadline.working(connection.listener->write_timeout);
     const auto [ec, bytes] =
         co_await asio::async_write(http->socket, state->unsent(), connection::use_nothrow);
+    connection.listener->stats->sent(bytes);
     if (ec) {
       connection::log_connection(connection, spdlog::level::debug, "answer not written: {}",
                                  ec.message());
@@ -419,7 +428,7 @@ void serve_http(StreamConnection connection, const SessionLimits& limits, const 
   carry_on(then, std::move(http), std::move(state));
 }
 
-void answer_busy(const UniqueFd& socket) {
+std::size_t answer_busy(const UniqueFd& socket) {
   // Rendered once; only the Date changes, so the head is formatted per refusal, on the stack.
   static const Response busy = [] {
     Response response = error_response(503, "too many connections: try again later");
@@ -428,7 +437,7 @@ void answer_busy(const UniqueFd& socket) {
   }();
   static const std::string body = busy.body();
   HeadBuffer buffer;
-  connection::send_without_waiting(socket, format_head(buffer, busy, 11, false), body);
+  return connection::send_without_waiting(socket, format_head(buffer, busy, 11, false), body);
 }
 
 }  // namespace netsvcd::http

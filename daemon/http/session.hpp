@@ -33,6 +33,6 @@ void serve_http(connection::StreamConnection connection, const SessionLimits& li
 
 // Answers a connection refused by a limit with a 503 that asks the client to retry in a second,
 // then lets it close: connection::send_without_waiting's terms, without reading the request.
-void answer_busy(const UniqueFd& socket);
+std::size_t answer_busy(const UniqueFd& socket);
 
 }  // namespace netsvcd::http

@@ -11,6 +11,7 @@
 
 #include "connection/peer.hpp"
 #include "log.hpp"
+#include "services/service.hpp"
 
 namespace netsvcd::net {
 namespace {
@@ -44,10 +45,12 @@ Listener::Listener(IoPool& pool, config::ListenerConfig config,
     : pool_(pool),
       config_(std::move(config)),
       counts_(counts),
-      pipeline_(
-          std::make_shared<const connection::ListenerInfo>(config_.name, config_.write_timeout),
-          connection::Admission(config_.limits, std::move(load)), config_.service, counts,
-          pool.workers()),
+      pipeline_(std::make_shared<const connection::ListenerInfo>(
+                    config_.name, config_.write_timeout,
+                    // Shares the load's ownership: a connection that pins the info pins its stats.
+                    std::shared_ptr<connection::ListenerStats>(load, &load->stats())),
+                connection::Admission(config_.limits, load), config_.service, counts,
+                pool.workers()),
       loops_(pool.size()) {
   for (auto& row : loops_)
     row.resize(sockets.size());
@@ -311,6 +314,15 @@ std::vector<int> Listener::native_handles() const {
   for (const auto& socket : sockets_)
     fds.push_back(socket->listening.fd.get());
   return fds;
+}
+
+metrics::ListenerView Listener::view() const {
+  metrics::ListenerView view{config_.name, config_.kind, {}, load(), {}};
+  for (const auto& socket : sockets_)
+    view.addresses.push_back(
+        {config::to_string(socket->listening.endpoint), socket->listening.adopted});
+  view.service = [service = config_.service] { return service->metrics(); };
+  return view;
 }
 
 }  // namespace netsvcd::net

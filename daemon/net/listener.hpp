@@ -19,6 +19,7 @@
 #include "config/config.hpp"
 #include "connection/connection_counts.hpp"
 #include "io_pool.hpp"
+#include "metrics/daemon_state.hpp"
 #include "net/listening_socket.hpp"
 #include "net/log_throttle.hpp"
 #include "net/pipeline.hpp"
@@ -52,6 +53,8 @@ class Listener : public std::enable_shared_from_this<Listener> {
 
   // The listening sockets' descriptors, for systemd's fd store.
   std::vector<int> native_handles() const;
+  // What the metrics listeners and `netsvcd --status` report of this listener.
+  metrics::ListenerView view() const;
 
  private:
   using Clock = std::chrono::steady_clock;

@@ -50,14 +50,14 @@ std::variant<ListenerSet, OpenError> ListenerSet::open(IoPool& pool, const confi
                                              config::to_string(endpoint) + ": " + *message};
         break;
       }
-      taken.push_back({endpoint, std::move(std::get<UniqueFd>(socket))});
+      taken.push_back(std::move(std::get<ListeningSocket>(socket)));
     }
     if (error) break;
   }
   if (error) {
     // A refused reload goes back to the sockets it came from.
     for (auto& socket : taken)
-      sockets.offer(socket.endpoint, std::move(socket.fd));
+      sockets.offer(std::move(socket));
     return *error;
   }
 
@@ -70,7 +70,8 @@ std::variant<ListenerSet, OpenError> ListenerSet::open(IoPool& pool, const confi
     const auto carried = loads.find(listener.name);
     set.listeners_.push_back(std::make_shared<Listener>(
         pool, listener, std::move(own), counts,
-        carried != loads.end() ? carried->second : std::make_shared<connection::ListenerLoad>()));
+        carried != loads.end() ? carried->second
+                               : std::make_shared<connection::ListenerLoad>(pool.size())));
   }
   return set;
 }
@@ -175,7 +176,7 @@ asio::awaitable<void> ListenerSet::stop() {
 asio::awaitable<void> ListenerSet::release(SocketSource& sockets) {
   for (const auto& listener : listeners_) {
     for (auto& socket : co_await listener->release_sockets())
-      sockets.offer(socket.endpoint, std::move(socket.fd));
+      sockets.offer(std::move(socket));
   }
   listeners_.clear();
 }
@@ -190,6 +191,13 @@ ListenerLoads ListenerSet::loads() const {
   for (const auto& listener : listeners_)
     loads.emplace(listener->config().name, listener->load());
   return loads;
+}
+
+std::vector<metrics::ListenerView> ListenerSet::views() const {
+  std::vector<metrics::ListenerView> views;
+  for (const auto& listener : listeners_)
+    views.push_back(listener->view());
+  return views;
 }
 
 std::vector<std::pair<std::string, std::vector<int>>> ListenerSet::native_handles() const {

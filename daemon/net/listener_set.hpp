@@ -70,6 +70,8 @@ class ListenerSet {
   // Logs, for each listener, the refusals not yet logged (Pipeline::report_refusals).
   void report_refusals(bool force = false) const;
   ListenerLoads loads() const;
+  // What the metrics listeners and `netsvcd --status` report of each listener.
+  std::vector<metrics::ListenerView> views() const;
 
   // Each listener's listening descriptors, for systemd's fd store.
   std::vector<std::pair<std::string, std::vector<int>>> native_handles() const;

@@ -15,7 +15,8 @@ namespace netsvcd::net {
 
 struct ListeningSocket {
   config::Endpoint endpoint;
-  UniqueFd fd;  // non-blocking, close-on-exec
+  UniqueFd fd;           // non-blocking, close-on-exec
+  bool adopted = false;  // passed by systemd, rather than bound by netsvcd
 };
 
 // A socket bound to `endpoint` and listening, or a message saying why not ("Address already in

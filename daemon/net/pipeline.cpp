@@ -17,6 +17,8 @@ Pipeline::Pipeline(std::shared_ptr<const connection::ListenerInfo> listener,
 
 void Pipeline::accepted(UniqueFd socket, const connection::Peer& peer, std::size_t thread,
                         asio::io_context& context) const {
+  connection::ListenerStats& stats = *listener_->stats;
+  stats.accepted();
   auto admitted = admission_.admit(peer);
   if (const auto* reason = std::get_if<connection::Refusal>(&admitted))
     return refuse(std::move(socket), peer, *reason);
@@ -28,6 +30,7 @@ void Pipeline::accepted(UniqueFd socket, const connection::Peer& peer, std::size
       counts_.track(thread),
       &workers_,
       {},
+      connection::ListenerStats::Open(stats),
       std::move(std::get<connection::Admission::Ticket>(admitted))};
   if (spdlog::should_log(spdlog::level::debug)) {
     const std::string from = peer.describe();
@@ -47,7 +50,7 @@ void Pipeline::refuse(UniqueFd socket, const connection::Peer& peer,
                       connection::Refusal reason) const {
   const bool log_now = admission_.refused(reason);
   try {
-    service_->refuse(socket, reason);
+    listener_->stats->sent(service_->refuse(socket, reason));
   } catch (...) {
     // Nothing to save: the connection closes anyway.
   }

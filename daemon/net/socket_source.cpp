@@ -7,25 +7,27 @@
 
 namespace netsvcd::net {
 
-void SocketSource::offer(const config::Endpoint& endpoint, UniqueFd fd) {
-  offered_.insert_or_assign(endpoint, std::move(fd));
+void SocketSource::offer(const config::Endpoint& endpoint, UniqueFd fd, bool adopted) {
+  offered_.insert_or_assign(endpoint, ListeningSocket{endpoint, std::move(fd), adopted});
 }
 
-std::variant<UniqueFd, std::string> SocketSource::take(const config::Endpoint& endpoint) {
+std::variant<ListeningSocket, std::string> SocketSource::take(const config::Endpoint& endpoint) {
   if (auto it = offered_.find(endpoint); it != offered_.end()) {
-    UniqueFd fd = std::move(it->second);
+    ListeningSocket socket = std::move(it->second);
     offered_.erase(it);
-    if (auto error = make_non_blocking(fd.get())) return *error;
-    return fd;
+    if (auto error = make_non_blocking(socket.fd.get())) return *error;
+    return socket;
   }
-  return bind_listening_socket(endpoint);
+  auto bound = bind_listening_socket(endpoint);
+  if (auto* error = std::get_if<std::string>(&bound)) return std::move(*error);
+  return ListeningSocket{endpoint, std::move(std::get<UniqueFd>(bound))};
 }
 
 std::optional<std::string> SocketSource::prepare(const config::Endpoint& endpoint) {
   if (offered_.contains(endpoint)) return std::nullopt;
   auto taken = take(endpoint);
   if (auto* error = std::get_if<std::string>(&taken)) return *error;
-  offer(endpoint, std::move(std::get<UniqueFd>(taken)));
+  offer(std::move(std::get<ListeningSocket>(taken)));
   return std::nullopt;
 }
 
@@ -34,20 +36,20 @@ bool SocketSource::stop_listening(const config::Endpoint& endpoint) {
   if (it == offered_.end()) return false;
   // shutdown() on a listening socket stops it listening for every descriptor that refers to
   // it; with SO_REUSEADDR the bound but closed socket no longer blocks the port.
-  ::shutdown(it->second.get(), SHUT_RDWR);
+  ::shutdown(it->second.fd.get(), SHUT_RDWR);
   return true;
 }
 
 std::optional<std::string> SocketSource::listen_again(const config::Endpoint& endpoint) {
   const auto it = offered_.find(endpoint);
   if (it == offered_.end()) return "no socket for " + config::to_string(endpoint);
-  if (::listen(it->second.get(), SOMAXCONN) != 0) return std::strerror(errno);
+  if (::listen(it->second.fd.get(), SOMAXCONN) != 0) return std::strerror(errno);
   return std::nullopt;
 }
 
 std::vector<config::Endpoint> SocketSource::untaken() const {
   std::vector<config::Endpoint> endpoints;
-  for (const auto& [endpoint, fd] : offered_)
+  for (const auto& [endpoint, socket] : offered_)
     endpoints.push_back(endpoint);
   return endpoints;
 }

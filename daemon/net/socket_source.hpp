@@ -20,12 +20,16 @@ class SocketSource {
  public:
   // Makes `fd`, already listening on `endpoint`, available to take(). A second socket for the
   // same endpoint replaces the first, which is closed: after a restart systemd may pass one
-  // socket twice, from a .socket unit and from the file descriptor store.
-  void offer(const config::Endpoint& endpoint, UniqueFd fd);
+  // socket twice, from a .socket unit and from the file descriptor store. `adopted` says that
+  // it came from systemd, and goes with it (across reloads too).
+  void offer(const config::Endpoint& endpoint, UniqueFd fd, bool adopted);
+  void offer(ListeningSocket socket) {
+    offer(socket.endpoint, std::move(socket.fd), socket.adopted);
+  }
 
   // A socket listening on `endpoint`, or a message saying why none could be bound
   // ("Address already in use").
-  std::variant<UniqueFd, std::string> take(const config::Endpoint& endpoint);
+  std::variant<ListeningSocket, std::string> take(const config::Endpoint& endpoint);
 
   // Binds `endpoint` now, unless a socket for it is on offer already, and offers it; nullopt on
   // success, else why it failed. Lets a reload find out early that an address is taken.
@@ -45,7 +49,7 @@ class SocketSource {
   void close_untaken() { offered_.clear(); }
 
  private:
-  std::map<config::Endpoint, UniqueFd> offered_;
+  std::map<config::Endpoint, ListeningSocket> offered_;
 };
 
 }  // namespace netsvcd::net

@@ -8,9 +8,10 @@ namespace netsvcd::services {
 extern const config::ListenerKind kHelloKind;
 extern const config::ListenerKind kTimeKind;
 extern const config::ListenerKind kWordfinderKind;
+extern const config::ListenerKind kMetricsKind;
 
 namespace {
-constexpr std::array kKinds{&kHelloKind, &kTimeKind, &kWordfinderKind};
+constexpr std::array kKinds{&kHelloKind, &kTimeKind, &kWordfinderKind, &kMetricsKind};
 }  // namespace
 
 config::ListenerKinds listener_kinds() {

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "connection/stream_connection.hpp"
+#include "metrics/daemon_state.hpp"
 
 namespace netsvcd::services {
 
@@ -25,7 +26,14 @@ class Service : public std::enable_shared_from_this<Service> {
   // Answers, at once and without waiting, a connection that the admission step refused for
   // `reason`; it closes right after. By default nothing is sent: a refused client costs an
   // accept and a close. The word finder tells a client over a limit to come back (a 503).
-  virtual void refuse(const UniqueFd& /*socket*/, connection::Refusal /*reason*/) const {}
+  // Returns the bytes sent.
+  virtual std::size_t refuse(const UniqueFd& /*socket*/, connection::Refusal /*reason*/) const {
+    return 0;
+  }
+
+  // What the metrics listener reports of this service beyond every listener's counts; read at
+  // each scrape, from any thread.
+  virtual metrics::ServiceMetrics metrics() const { return {}; }
 
   // What the start-up line should add about this listener beyond kind and addresses
   // ("dictionary /usr/share/dict/words: 102401 words, ..."); empty for nothing.

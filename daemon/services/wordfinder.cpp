@@ -27,12 +27,19 @@ class WordfinderService final : public Service {
     http::serve_http(std::move(connection), limits_, router_, shared_from_this());
   }
 
-  void refuse(const UniqueFd& socket, connection::Refusal reason) const override {
+  std::size_t refuse(const UniqueFd& socket, connection::Refusal reason) const override {
     // Over a limit, a client is told to come back; one that may not connect at all, or that
     // comes when netsvcd saves its last descriptors, gets nothing.
     if (reason == connection::Refusal::max_connections ||
         reason == connection::Refusal::max_per_source || reason == connection::Refusal::rate_limit)
-      http::answer_busy(socket);
+      return http::answer_busy(socket);
+    return 0;
+  }
+
+  metrics::ServiceMetrics metrics() const override {
+    return {.http = true,
+            .cache_entries = router_.cache_stats().entries,
+            .dictionary_words = router_.index().stats().words};
   }
 
   std::string summary() const override {

@@ -162,6 +162,7 @@ http::Response WordfinderRouter::find_words(std::string_view segment,
     cache_.insert(key, min_length, answer);
   }
   http::Response response;
+  response.cache = cached ? http::CacheUse::hit : http::CacheUse::miss;
   response.prefix = cached ? "{\"cached\":true," : "{\"cached\":false,";
   // Shares the answer's ownership: sent as it is, kept alive while it is.
   response.shared = std::shared_ptr<const std::string>(answer, &answer->json);
