@@ -16,7 +16,14 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # if that is installed: the two cannot be installed together, and apt says so when it happens.
 DEPS := cmake make g++ git libboost1.81-dev libyaml-cpp-dev libspdlog-dev libfmt-dev \
         libcli11-dev nlohmann-json3-dev catch2 libbenchmark-dev clang-format curl wamerican \
-        libsystemd-dev pkg-config systemd scdoc iproute2 util-linux
+        libsystemd-dev pkg-config systemd scdoc iproute2 util-linux prometheus-cpp-dev \
+        liblua5.3-0 libopentracing-c-wrapper0
+# The real tools the tests drive, unpacked into $(TEST_TOOLS) rather than installed (installing
+# them would start their services): promtool checks the metrics, HAProxy runs in front of two
+# netsvcd (it needs liblua5.3-0 and libopentracing-c-wrapper0, in DEPS).
+TEST_TOOL_PACKAGES := prometheus haproxy
+TEST_TOOLS ?= $(BUILD_DIR)/test-tools
+TEST_TOOLS_DIR = $(abspath $(TEST_TOOLS))
 # Only for `make bench` and `make bench-smoke` (bench/run.py): the load generator for HTTP (wrk),
 # the peers netsvcd is compared with (xinetd, nginx-light; openbsd-inetd conflicts with xinetd,
 # so run.py fetches it with `apt-get download` into $(BENCH_PEERS) and runs it from there: it
@@ -60,7 +67,7 @@ DEB_ARCH = $(shell dpkg --print-architecture)
 SOURCES = $(shell git ls-files '*.cpp' '*.hpp' 2>/dev/null)
 
 .PHONY: all deps bench-deps deb-deps e2e-deps fuzz-deps install-missing configure build run \
-        test asan test-tsan fuzz soak bench bench-smoke \
+        test test-tools asan test-tsan fuzz soak bench bench-smoke \
         deb e2e e2e-upgrade-deb e2e-run check-format format clean
 
 all: build
@@ -115,7 +122,11 @@ install-missing:
 # Configures once; a configure that failed half-way (no Makefile yet) is tried again.
 configure: deps
 	@[ -f $(BUILD_DIR)/Makefile ] || \
-	  cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) >/dev/null
+	  cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) \
+	    -DNETSVCD_TEST_TOOLS=$(TEST_TOOLS_DIR) >/dev/null
+
+test-tools: deps
+	@SUDO=$(SUDO) bash tests/tools/fetch.sh $(TEST_TOOLS_DIR) $(TEST_TOOL_PACKAGES)
 
 build: configure
 	cmake --build $(BUILD_DIR) -j $(JOBS)
@@ -123,14 +134,14 @@ build: configure
 run: build
 	$(BUILD_DIR)/daemon/netsvcd --config $(CONFIG)
 
-test: build
+test: build test-tools
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
 
 # The whole suite again, daemon included, under AddressSanitizer and UndefinedBehaviorSanitizer.
-asan: deps
+asan: deps test-tools
 	@[ -f $(ASAN_DIR)/Makefile ] || \
 	  cmake -S . -B $(ASAN_DIR) -DCMAKE_BUILD_TYPE=Debug \
-	    -DNETSVCD_SANITIZE=address,undefined >/dev/null
+	    -DNETSVCD_SANITIZE=address,undefined -DNETSVCD_TEST_TOOLS=$(TEST_TOOLS_DIR) >/dev/null
 	cmake --build $(ASAN_DIR) -j $(JOBS)
 	ctest --test-dir $(ASAN_DIR) --output-on-failure -j $(JOBS)
 
@@ -161,9 +172,10 @@ soak: build
 # directory is open to all: one test runs the daemon as nobody. No suppressions are needed.
 TSAN_REPORTS = $(TSAN_DIR)/tsan-reports
 TSAN_RUN_OPTIONS = halt_on_error=1 second_deadlock_stack=1 exitcode=66
-test-tsan: deps
+test-tsan: deps test-tools
 	@[ -f $(TSAN_DIR)/Makefile ] || \
-	  cmake -S . -B $(TSAN_DIR) -DCMAKE_BUILD_TYPE=Debug -DNETSVCD_SANITIZE=thread >/dev/null
+	  cmake -S . -B $(TSAN_DIR) -DCMAKE_BUILD_TYPE=Debug -DNETSVCD_SANITIZE=thread \
+	    -DNETSVCD_TEST_TOOLS=$(TEST_TOOLS_DIR) >/dev/null
 	cmake --build $(TSAN_DIR) -j $(JOBS)
 	@rm -rf "$(TSAN_REPORTS)" && mkdir -p -m 1777 "$(TSAN_REPORTS)"
 	@reports=$$(cd "$(TSAN_REPORTS)" && pwd) || exit 1; \

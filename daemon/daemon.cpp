@@ -164,9 +164,10 @@ int Daemon::run() {
   // thread's next call that it watches, which the join never makes (ThreadSanitizer lost about
   // one SIGTERM in 300 that way).
   block_stop_and_reload_signals();
+  // Before the line that says so, which tests and people wait for.
+  metrics::daemon_state().set_phase(metrics::Phase::ready);
   spdlog::info("netsvcd {} ready: {} listener(s) on {} address(es), {} thread(s)", kVersion,
                listeners_->size(), listeners_->endpoint_count(), config_->threads);
-  metrics::daemon_state().set_phase(metrics::Phase::ready);
   notifier_.ready(status());
 
   // 5. Until stop() stops the pool.
@@ -324,11 +325,16 @@ asio::awaitable<control::ReloadOutcome> Daemon::reload(std::string trigger) {
     set_last_reload("last reload ok at " + utc_clock_time());
     state.config_loaded(options_.config_file.string(), listeners_->views(), true);
   } else {
-    spdlog::error("{}", outcome.lines.back());
     set_last_reload("last reload failed at " + utc_clock_time() + ": " + outcome.lines.front());
     state.reload_failed();
   }
   state.change_phase(metrics::Phase::reloading, metrics::Phase::ready);
+  // Once /healthz says so too: what waits for this line finds the daemon ready.
+  if (outcome.ok) {
+    spdlog::info("{}", outcome.lines.front());
+  } else {
+    spdlog::error("{}", outcome.lines.back());
+  }
   notifier_.ready(status());
   unlock();
   co_return outcome;
@@ -357,7 +363,6 @@ asio::awaitable<control::ReloadOutcome> Daemon::replace(
   const auto summary =
       fmt::format("reloaded {}: {} listener(s) on {} address(es)", options_.config_file.string(),
                   listeners_->size(), listeners_->endpoint_count());
-  spdlog::info("{}", summary);
   co_return control::ReloadOutcome{true, {summary}};
 }
 

@@ -55,7 +55,8 @@ listeners:
   const auto file = bad.string();
   CHECK(failed.err ==
         file + ":1:10: threads: expected a whole number from 1 to 1024, got \"0\"\n" + file +
-            ":4:11: listeners[0].kind: unknown kind \"tiem\" (expected hello, time, wordfinder)\n" +
+            ":4:11: listeners[0].kind: unknown kind \"tiem\" (expected hello, time, wordfinder, "
+            "metrics)\n" +
             file + ":5:14: listeners[0].listen[0]: bad port \"99999\" (expected 1 to 65535)\n" +
             file + ": 3 error(s)\n");
 }

@@ -541,7 +541,7 @@ TEST_CASE("reload: an unknown request on the control socket is answered and harm
   const auto port = free_port();
   Reloadable server(hello_config(port));
   CHECK(ask_unix_socket(server.control, "bogus\n") ==
-        "failed\nunknown request \"bogus\" (expected \"reload\")\n");
+        "failed\nunknown request \"bogus\" (expected \"reload\" or \"status\")\n");
   CHECK(server.daemon->count_log("reloading") == 0);
 
   // The daemon still serves, and still reloads on request.

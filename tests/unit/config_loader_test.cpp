@@ -394,7 +394,7 @@ listeners:
     v6onyl: true
     format: "%c"
 )")) == Strings{"netsvcd.yaml:3:11: listeners[0].kind: unknown kind \"tiem\" (expected hello, "
-                "time, wordfinder)",
+                "time, wordfinder, metrics)",
                 "netsvcd.yaml:5:5: listeners[0].v6onyl: unknown key: did you mean \"v6only\"? "
                 "(expected name, kind, v6only, write_timeout, listen, max_connections, "
                 "max_per_source, rate_limit, allow, deny, message, format, dictionary, "
@@ -478,20 +478,21 @@ listeners:
     kind: tiem
     listen: "[::]:8013"
 )")) == Strings{"netsvcd.yaml:6:11: listeners[1].kind: unknown kind \"tiem\" (expected hello, "
-                "time, wordfinder)"});
+                "time, wordfinder, metrics)"});
 }
 
 TEST_CASE("config error: unknown top-level key suggests the closest one", "[config][errors]") {
   CHECK(errors_of("thread: 4\n" + with_listen("\"[::]:8001\"")) ==
-        Strings{"netsvcd.yaml:1:1: thread: unknown key: did you mean \"threads\"? (expected "
-                "threads, log_level, log_target, shutdown_timeout, defaults, listeners)"});
+        Strings{
+            "netsvcd.yaml:1:1: thread: unknown key: did you mean \"threads\"? (expected "
+            "threads, log_level, log_target, shutdown_timeout, stop_delay, defaults, listeners)"});
 }
 
 TEST_CASE("config error: unknown top-level key with nothing close lists the expected keys",
           "[config][errors]") {
   CHECK(errors_of(with_listen("\"[::]:8001\"") + "colour: blue\n") ==
         Strings{"netsvcd.yaml:5:1: colour: unknown key (expected threads, log_level, "
-                "log_target, shutdown_timeout, defaults, listeners)"});
+                "log_target, shutdown_timeout, stop_delay, defaults, listeners)"});
 }
 
 TEST_CASE("config error: unknown hello listener key suggests message", "[config][errors]") {
@@ -655,10 +656,10 @@ TEST_CASE("config error: bad log_target", "[config][errors]") {
 }
 
 TEST_CASE("config error: a misspelt log_target key suggests log_target", "[config][errors]") {
-  CHECK(
-      errors_of("log_taget: journal\n" + with_listen("\"[::]:8001\"")) ==
-      Strings{"netsvcd.yaml:1:1: log_taget: unknown key: did you mean \"log_target\"? "
-              "(expected threads, log_level, log_target, shutdown_timeout, defaults, listeners)"});
+  CHECK(errors_of("log_taget: journal\n" + with_listen("\"[::]:8001\"")) ==
+        Strings{"netsvcd.yaml:1:1: log_taget: unknown key: did you mean \"log_target\"? "
+                "(expected threads, log_level, log_target, shutdown_timeout, stop_delay, defaults, "
+                "listeners)"});
 }
 
 TEST_CASE("config error: bad shutdown_timeout", "[config][errors]") {
@@ -945,7 +946,7 @@ listeners:
             "10s, 500ms or 2m, got \"never\"",
             "netsvcd.yaml:5:11: listeners[0].name: bad name \"Bad Name\" " + kBadName,
             "netsvcd.yaml:6:11: listeners[0].kind: unknown kind \"tiem\" (expected hello, "
-            "time, wordfinder)",
+            "time, wordfinder, metrics)",
             "netsvcd.yaml:7:13: listeners[0].listen: bad port \"99999\" (expected 1 to 65535)",
             "netsvcd.yaml:11:13: listeners[1].v6only: expected true or false, got \"maybe\"",
             "netsvcd.yaml:15:13: listeners[2].format: unknown conversion \"%Q\" at offset 0 " +
@@ -969,7 +970,7 @@ listeners:
     v6only: yes
 )")) == Strings{
             "netsvcd.yaml:1:1: thread: unknown key: did you mean \"threads\"? (expected "
-            "threads, log_level, log_target, shutdown_timeout, defaults, listeners)",
+            "threads, log_level, log_target, shutdown_timeout, stop_delay, defaults, listeners)",
             "netsvcd.yaml:3:13: listeners[0].listen: bad port \"0\" (expected 1 to 65535)",
             "netsvcd.yaml:6:13: listeners[0].v6only: expected true or false, got \"yes\"",
         });

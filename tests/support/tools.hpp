@@ -1,0 +1,14 @@
+// The real tools some tests drive (promtool, haproxy), unpacked by `make test-tools` rather than
+// installed. Read-only lookups; safe from any thread.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace netsvcd::test {
+
+// The path of `name` from the unpacked packages, else from the system (/usr/bin, /usr/sbin);
+// throws, saying to run `make test-tools`, if there is none: such a test fails, never skips.
+std::string test_tool(std::string_view name);
+
+}  // namespace netsvcd::test
