@@ -33,12 +33,12 @@ class InlineText {
   std::size_t size_ = 0;
 };
 
-// The body is sent as three parts in order: `prefix`, then `*shared`, then `tail`, so that
-// bytes rendered once (a cached answer) are sent as they are, with neither a copy nor an
-// allocation per request.
 // Whether an answer came from a cache, for the listener's metrics.
 enum class CacheUse { none, hit, miss };
 
+// The body is sent as three parts in order: `prefix`, then `*shared`, then `tail`, so that
+// bytes rendered once (a cached answer) are sent as they are, with neither a copy nor an
+// allocation per request.
 struct Response {
   unsigned status = 200;
   CacheUse cache = CacheUse::none;
