@@ -28,17 +28,21 @@ struct ListenerConfig {
   Limits limits;  // its own keys, or the top level's `defaults:`
   // The kind's own settings, ready to serve connections; immutable.
   std::shared_ptr<const services::Service> service;
-  int line = 0;  // where the listener starts in the file, for messages
+  std::string file;  // where it is defined: the main file or a drop-in, as Config names them
+  int line = 0;      // where the listener starts in that file, for messages
 };
 
 struct Config {
   std::string file;  // as the user named it
+  // The drop-ins its `include:` named, in the order read: its directory as in `file`, joined to
+  // the pattern ("/etc/netsvcd/conf.d/50-daytime.yaml").
+  std::vector<std::string> drop_ins;
   unsigned threads = 1;
   spdlog::level::level_enum log_level = spdlog::level::info;
   LogTarget log_target = LogTarget::automatic;
   // How long a stop waits for connections in flight before closing them.
   std::chrono::milliseconds shutdown_timeout{std::chrono::seconds(5)};
-  std::vector<ListenerConfig> listeners;
+  std::vector<ListenerConfig> listeners;  // the main file's, then each drop-in's
 };
 
 }  // namespace netsvcd::config
