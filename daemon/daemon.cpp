@@ -97,6 +97,7 @@ int Daemon::run() {
   config_ = loaded.config;
   set_log_level(options_.log_level.value_or(config_->log_level));
   set_log_target(config_->log_target);
+  spdlog::info("config {}", config::describe_files(*config_));
 
   // 3. One thread per config's `threads`, each with its own context. Adopt the sockets systemd
   //    passed, bind the rest; any failure stops start-up with one line naming what failed.
@@ -315,7 +316,7 @@ asio::awaitable<control::ReloadOutcome> Daemon::replace(
   store_sockets(previous.get());
   listeners_->start();
   const auto summary =
-      fmt::format("reloaded {}: {} listener(s) on {} address(es)", options_.config_file.string(),
+      fmt::format("reloaded {}: {} listener(s) on {} address(es)", config::describe_files(*config_),
                   listeners_->size(), listeners_->endpoint_count());
   spdlog::info("{}", summary);
   co_return control::ReloadOutcome{true, {summary}};
