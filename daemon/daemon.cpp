@@ -97,7 +97,6 @@ int Daemon::run() {
   config_ = loaded.config;
   set_log_level(options_.log_level.value_or(config_->log_level));
   set_log_target(config_->log_target);
-  spdlog::info("config {}", config::describe_files(*config_));
 
   // 3. One thread per config's `threads`, each with its own context. Adopt the sockets systemd
   //    passed, bind the rest; any failure stops start-up with one line naming what failed.
@@ -151,8 +150,11 @@ int Daemon::run() {
   // thread's next call that it watches, which the join never makes (ThreadSanitizer lost about
   // one SIGTERM in 300 that way).
   block_stop_and_reload_signals();
-  spdlog::info("netsvcd {} ready: {} listener(s) on {} address(es), {} thread(s)", kVersion,
-               listeners_->size(), listeners_->endpoint_count(), config_->threads);
+  // The drop-ins read, on this line: start-up writes nothing else unless something fails, when
+  // the failure is the one line.
+  spdlog::info("netsvcd {} ready: {} listener(s) on {} address(es), {} thread(s){}", kVersion,
+               listeners_->size(), listeners_->endpoint_count(), config_->threads,
+               config_->drop_ins.empty() ? "" : "; config " + config::describe_files(*config_));
   notifier_.ready(status());
 
   // 5. Until stop() stops the pool.

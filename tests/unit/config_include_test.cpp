@@ -110,7 +110,7 @@ TEST_CASE("include: one drop-in adds its listeners, which take the main file's d
         set.main.string() + " + 1 drop-in (" + path + ")");
 }
 
-TEST_CASE("include: drop-ins are read in byte order; only names the pattern matches",
+TEST_CASE("include: drop-ins are read in byte order, only the names the pattern matches",
           "[config][include]") {
   const ConfigDir set;
   // Byte order, whatever the locale: digits before capitals before small letters, and "10"
@@ -272,7 +272,7 @@ TEST_CASE("include: the same address in two files names both places", "[config][
                     b + ":4:30, listeners[0].listen[1]): the same address and port twice"});
 }
 
-TEST_CASE("include: a drop-in holds listeners only; the main file's keys belong there",
+TEST_CASE("include: a drop-in holds listeners only, the main file's keys belong there",
           "[config][include][errors]") {
   const ConfigDir set;
   const auto path = set.drop("a.yaml",
