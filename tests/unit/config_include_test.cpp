@@ -160,6 +160,15 @@ TEST_CASE("include: a main file named without a directory looks beside it", "[co
   CHECK(result.config->drop_ins == Strings{"conf.d/a.yaml"});
 }
 
+TEST_CASE("include: a pattern that matches the main file itself does not read it again",
+          "[config][include]") {
+  const ConfigDir set("include: \"*.yaml\"\nlisteners:\n" + hello("main", 8001));
+  const auto a = set.dir.write("a.yaml", "listeners:\n" + hello("a", 8002)).string();
+  const auto result = valid(set);
+  CHECK(result.config->drop_ins == Strings{a});
+  CHECK(names(result) == Strings{"main", "a"});
+}
+
 TEST_CASE("include: expand_include takes the main file's directory literally, sorted by bytes",
           "[config][include]") {
   const TempDir dir;
