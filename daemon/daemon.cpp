@@ -166,8 +166,11 @@ int Daemon::run() {
   block_stop_and_reload_signals();
   // Before the line that says so, which tests and people wait for.
   metrics::daemon_state().set_phase(metrics::Phase::ready);
-  spdlog::info("netsvcd {} ready: {} listener(s) on {} address(es), {} thread(s)", kVersion,
-               listeners_->size(), listeners_->endpoint_count(), config_->threads);
+  // The drop-ins read, on this line: start-up writes nothing else unless something fails, when
+  // the failure is the one line.
+  spdlog::info("netsvcd {} ready: {} listener(s) on {} address(es), {} thread(s){}", kVersion,
+               listeners_->size(), listeners_->endpoint_count(), config_->threads,
+               config_->drop_ins.empty() ? "" : "; config " + config::describe_files(*config_));
   notifier_.ready(status());
 
   // 5. Until stop() stops the pool.
@@ -361,7 +364,7 @@ asio::awaitable<control::ReloadOutcome> Daemon::replace(
   store_sockets(previous.get());
   listeners_->start();
   const auto summary =
-      fmt::format("reloaded {}: {} listener(s) on {} address(es)", options_.config_file.string(),
+      fmt::format("reloaded {}: {} listener(s) on {} address(es)", config::describe_files(*config_),
                   listeners_->size(), listeners_->endpoint_count());
   co_return control::ReloadOutcome{true, {summary}};
 }

@@ -33,7 +33,8 @@ int check_config(const std::filesystem::path& file) {
     std::cerr << file.string() << ": " << loaded.errors.size() << " error(s)\n";
     return netsvcd::kExitConfigInvalid;
   }
-  std::cout << file.string() << ": ok (" << loaded.config->listeners.size() << " listener(s))\n";
+  std::cout << netsvcd::config::describe_files(*loaded.config) << ": ok ("
+            << loaded.config->listeners.size() << " listener(s))\n";
   return netsvcd::kExitOk;
 }
 

@@ -29,11 +29,15 @@ struct ListenerConfig {
   Limits limits;  // its own keys, or the top level's `defaults:`
   // The kind's own settings, ready to serve connections; immutable.
   std::shared_ptr<const services::Service> service;
-  int line = 0;  // where the listener starts in the file, for messages
+  std::string file;  // where it is defined: the main file or a drop-in, as Config names them
+  int line = 0;      // where the listener starts in that file, for messages
 };
 
 struct Config {
   std::string file;  // as the user named it
+  // The drop-ins its `include:` named, in the order read: its directory as in `file`, joined to
+  // the pattern ("/etc/netsvcd/conf.d/50-daytime.yaml").
+  std::vector<std::string> drop_ins;
   unsigned threads = 1;
   spdlog::level::level_enum log_level = spdlog::level::info;
   LogTarget log_target = LogTarget::automatic;
@@ -42,7 +46,7 @@ struct Config {
   // How long a stop keeps every port serving after /healthz turns to 503, so that a load
   // balancer stops sending first; unset: 1 s when a metrics listener exists, else 0.
   std::optional<std::chrono::milliseconds> stop_delay;
-  std::vector<ListenerConfig> listeners;
+  std::vector<ListenerConfig> listeners;  // the main file's, then each drop-in's
 };
 
 }  // namespace netsvcd::config

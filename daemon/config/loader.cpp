@@ -4,7 +4,9 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <deque>
 #include <fstream>
+#include <iterator>
 #include <optional>
 #include <sstream>
 #include <thread>
@@ -13,6 +15,7 @@
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
+#include "config/include.hpp"
 #include "config/limits.hpp"
 #include "config/mapping_reader.hpp"
 #include "log_settings.hpp"
@@ -33,17 +36,50 @@ bool valid_listener_name(std::string_view name) {
          });
 }
 
+// Where each listener name came from, to name both places of a duplicate.
+struct NameOrigin {
+  std::string name;
+  std::size_t file;  // index into Reading::files
+  int line;          // where its listener starts
+  YAML::Mark mark;   // its value
+};
+
 // Where each endpoint came from, to name both sides of a clash.
 struct EndpointOrigin {
   Endpoint endpoint;
   std::string listener;
+  std::size_t file;  // index into Reading::files
   std::string path;  // listeners[i].listen[j]
   std::string text;  // the entry as written
   YAML::Mark mark;
 };
 
-std::vector<Endpoint> read_listen(MappingReader& reader, bool v6only,
-                                  std::vector<EndpointOrigin>& origins, const std::string& name) {
+// A config being read: each file's errors, the main file's first and then each drop-in's in the
+// order read, and what spans the files: the main file's defaults and keys, the listeners read so
+// far, and where each name and listen entry came from, so that a clash names both places.
+struct Reading {
+  Reading(ListenerKinds kinds, std::string main_file) : kinds(kinds) {
+    files.emplace_back(std::move(main_file));
+  }
+
+  ListenerKinds kinds;
+  std::deque<ConfigErrors> files;  // a deque: MappingReaders hold references as files are added
+  Limits defaults;
+  std::vector<std::string> main_keys;  // the main file's keys, which have no place in a drop-in
+  std::vector<ListenerConfig> listeners;
+  std::size_t entries = 0;  // listener entries in every file, valid or not
+  std::vector<NameOrigin> names;
+  std::vector<EndpointOrigin> endpoints;
+
+  // "file:line:column" of `mark` in file `file`.
+  std::string place(std::size_t file, const YAML::Mark& mark) const {
+    return files[file].file() + ':' + std::to_string(mark.line + 1) + ':' +
+           std::to_string(mark.column + 1);
+  }
+};
+
+std::vector<Endpoint> read_listen(MappingReader& reader, bool v6only, std::size_t file,
+                                  Reading& reading, const std::string& name) {
   const YAML::Node listen = reader.find("listen");
   if (!listen.IsDefined()) {
     reader.error("listen", "missing (this key is required: one or more host:port)");
@@ -75,30 +111,32 @@ std::vector<Endpoint> read_listen(MappingReader& reader, bool v6only,
     // resolve_listen gives each address once; the same address in two entries is a clash.
     for (const Endpoint& endpoint : std::get<std::vector<Endpoint>>(resolved)) {
       endpoints.push_back(endpoint);
-      origins.push_back({endpoint, name, path, node.Scalar(), node.Mark()});
+      reading.endpoints.push_back({endpoint, name, file, path, node.Scalar(), node.Mark()});
     }
   }
   return endpoints;
 }
 
-void report_clashes(const std::vector<EndpointOrigin>& origins, ConfigErrors& errors) {
+// Reported in the file of the later entry: a drop-in's against the main file or an earlier one.
+void report_clashes(Reading& reading) {
+  const auto& origins = reading.endpoints;
   for (std::size_t later = 0; later < origins.size(); ++later) {
     for (std::size_t earlier = 0; earlier < later; ++earlier) {
       const auto& a = origins[earlier];
       const auto& b = origins[later];
       if (const auto why = bind_conflict(a.endpoint, b.endpoint)) {
-        errors.add(b.mark, b.path,
-                   '"' + b.text + "\" of listener " + b.listener + " cannot be bound beside \"" +
-                       a.text + "\" of listener " + a.listener + " (" + a.path + ", line " +
-                       std::to_string(a.mark.line + 1) + "): " + *why);
+        const std::string where = a.file == b.file
+                                      ? a.path + ", line " + std::to_string(a.mark.line + 1)
+                                      : reading.place(a.file, a.mark) + ", " + a.path;
+        reading.files[b.file].add(b.mark, b.path,
+                                  '"' + b.text + "\" of listener " + b.listener +
+                                      " cannot be bound beside \"" + a.text + "\" of listener " +
+                                      a.listener + " (" + where + "): " + *why);
         break;  // one report per entry is enough
       }
     }
   }
 }
-
-// Listener names seen so far, and the line of each.
-using NameLines = std::vector<std::pair<std::string, int>>;
 
 const ListenerKind* find_kind(ListenerKinds kinds, std::string_view name) {
   const auto it = std::ranges::find(kinds, name, &ListenerKind::name);
@@ -116,10 +154,9 @@ std::string kind_names(ListenerKinds kinds) {
 }
 
 std::optional<ListenerConfig> read_listener(const YAML::Node& node, std::size_t index,
-                                            ListenerKinds kinds, const Limits& defaults,
-                                            ConfigErrors& errors,
-                                            std::vector<EndpointOrigin>& origins,
-                                            NameLines& names) {
+                                            std::size_t file, Reading& reading) {
+  ConfigErrors& errors = reading.files[file];
+  const ListenerKinds kinds = reading.kinds;
   const std::string path = "listeners[" + std::to_string(index) + "]";
   if (!node.IsMap()) {
     errors.add(node.Mark(), path,
@@ -129,16 +166,19 @@ std::optional<ListenerConfig> read_listener(const YAML::Node& node, std::size_t 
   const std::size_t errors_before = errors.size();
   MappingReader reader(node, path, errors);
   ListenerConfig listener;
+  listener.file = errors.file();
   listener.line = node.Mark().line + 1;
 
-  if (auto name = reader.required_string("name")) {
-    const auto same = std::find_if(names.begin(), names.end(),
-                                   [&](const auto& seen) { return seen.first == *name; });
-    if (same != names.end()) {
-      reader.error("name", "duplicate listener name \"" + *name + "\" (first used at line " +
-                               std::to_string(same->second) + ")");
+  const auto name = reader.required_string("name");
+  if (name) {
+    const auto same = std::ranges::find(reading.names, *name, &NameOrigin::name);
+    if (same != reading.names.end()) {
+      const std::string first = same->file == file ? "line " + std::to_string(same->line)
+                                                   : reading.place(same->file, same->mark);
+      reader.error("name",
+                   "duplicate listener name \"" + *name + "\" (first used at " + first + ")");
     } else if (valid_listener_name(*name)) {
-      names.emplace_back(*name, listener.line);
+      reading.names.push_back({*name, file, listener.line, reader.find("name").Mark()});
       listener.name = *name;
     } else {
       reader.error("name", "bad name \"" + *name + "\" (expected 1 to " +
@@ -159,8 +199,9 @@ std::optional<ListenerConfig> read_listener(const YAML::Node& node, std::size_t 
   listener.v6only = reader.boolean("v6only").value_or(false);
   listener.write_timeout = reader.duration("write_timeout", std::chrono::milliseconds(1))
                                .value_or(listener.write_timeout);
-  listener.endpoints = read_listen(reader, listener.v6only, origins, listener.name);
-  listener.limits = read_limits(reader, defaults);
+  // As written, valid or not: a clash names the listener the user reads in the file.
+  listener.endpoints = read_listen(reader, listener.v6only, file, reading, name.value_or(""));
+  listener.limits = read_limits(reader, reading.defaults);
   if (kind) {
     listener.service = kind->configure(reader);
   } else {
@@ -175,18 +216,82 @@ std::optional<ListenerConfig> read_listener(const YAML::Node& node, std::size_t 
   return listener;
 }
 
-std::shared_ptr<const Config> read_config(const YAML::Node& root, ListenerKinds kinds,
-                                          ConfigErrors& errors) {
-  if (!root.IsMap()) {
-    if (root.IsNull()) {
-      errors.add_whole_file("the file is empty: expected a mapping with a \"listeners\" list");
-    } else {
-      errors.add(root.Mark(), "",
-                 "expected a mapping with a \"listeners\" list, got " + describe_node(root));
-    }
-    return nullptr;
+// The `listeners` list of one file, into reading.listeners. `required`: whether the file must
+// have one or more.
+void read_listeners(MappingReader& reader, std::size_t file, Reading& reading, bool required) {
+  const YAML::Node listeners = reader.find("listeners");
+  if (!listeners.IsDefined()) {
+    if (required) reader.error("listeners", "missing (this key is required: a list of listeners)");
+    return;
   }
-  auto config = std::make_shared<Config>();
+  if (!listeners.IsSequence() || (required && listeners.size() == 0)) {
+    reader.error("listeners", "expected a list of one or more listeners, got " +
+                                  (listeners.IsSequence() ? std::string("an empty list")
+                                                          : describe_node(listeners)));
+    return;
+  }
+  reading.entries += listeners.size();
+  for (std::size_t i = 0; i < listeners.size(); ++i) {
+    auto listener = read_listener(listeners[i], i, file, reading);
+    if (listener) reading.listeners.push_back(std::move(*listener));
+  }
+}
+
+// One glob pattern of `include:`, and where it is written.
+struct IncludePattern {
+  std::string text;
+  std::string path;  // include or include[i]
+  YAML::Mark mark;
+};
+
+// `include:`: one glob pattern or a list of them.
+std::vector<IncludePattern> read_include(MappingReader& reader, const YAML::Node& include) {
+  std::vector<IncludePattern> patterns;
+  const auto add = [&](const YAML::Node& node, std::string path) {
+    if (!node.IsScalar() || node.Scalar().empty()) {
+      reader.error_at(node, path,
+                      "expected a file name pattern such as conf.d/*.yaml, got " +
+                          (node.IsScalar() ? std::string("an empty string") : describe_node(node)));
+    } else {
+      patterns.push_back({node.Scalar(), std::move(path), node.Mark()});
+    }
+  };
+  if (include.IsSequence()) {
+    if (include.size() == 0) {
+      reader.error("include", "empty: expected one or more file name patterns");
+    }
+    for (std::size_t i = 0; i < include.size(); ++i)
+      add(include[i], "include[" + std::to_string(i) + ']');
+  } else {
+    add(include, "include");
+  }
+  return patterns;
+}
+
+// Whether a file's document is a mapping, as the main file and a drop-in must be; if not, why.
+bool is_mapping(const YAML::Node& root, ConfigErrors& errors) {
+  if (root.IsMap()) return true;
+  if (root.IsNull()) {
+    errors.add_whole_file("the file is empty: expected a mapping with a \"listeners\" list");
+  } else {
+    errors.add(root.Mark(), "",
+               "expected a mapping with a \"listeners\" list, got " + describe_node(root));
+  }
+  return false;
+}
+
+// What the main file says: its settings (its listeners go to Reading) and what it includes.
+struct MainFile {
+  std::shared_ptr<Config> config;     // null when the file is no mapping
+  std::optional<YAML::Mark> include;  // where `include:` is, when the file has it
+  std::vector<IncludePattern> patterns;
+};
+
+MainFile read_main(const YAML::Node& root, Reading& reading) {
+  ConfigErrors& errors = reading.files.front();
+  if (!is_mapping(root, errors)) return {};
+  MainFile main;
+  auto& config = main.config = std::make_shared<Config>();
   config->file = errors.file();
   MappingReader reader(root, "", errors);
 
@@ -215,11 +320,10 @@ std::shared_ptr<const Config> read_config(const YAML::Node& root, ListenerKinds 
     reader.error("stop_delay", "longer than 60s: a stop must end within systemd's TimeoutStopSec=");
   }
 
-  Limits defaults;
   if (const YAML::Node node = reader.find("defaults"); node.IsDefined()) {
     if (node.IsMap()) {
       MappingReader defaults_reader(node, "defaults", errors);
-      defaults = read_limits(defaults_reader, {});
+      reading.defaults = read_limits(defaults_reader, {});
       defaults_reader.finish();
     } else {
       reader.error("defaults",
@@ -229,24 +333,29 @@ std::shared_ptr<const Config> read_config(const YAML::Node& root, ListenerKinds 
     }
   }
 
-  const YAML::Node listeners = reader.find("listeners");
-  std::vector<EndpointOrigin> origins;
-  if (!listeners.IsDefined()) {
-    reader.error("listeners", "missing (this key is required: a list of listeners)");
-  } else if (!listeners.IsSequence() || listeners.size() == 0) {
-    reader.error("listeners", "expected a list of one or more listeners, got " +
-                                  (listeners.IsSequence() ? std::string("an empty list")
-                                                          : describe_node(listeners)));
-  } else {
-    NameLines names;
-    for (std::size_t i = 0; i < listeners.size(); ++i) {
-      auto listener = read_listener(listeners[i], i, kinds, defaults, errors, origins, names);
-      if (listener) config->listeners.push_back(std::move(*listener));
-    }
+  // With `include:`, the listeners may all be in drop-ins.
+  if (const YAML::Node include = reader.find("include"); include.IsDefined()) {
+    main.include = include.Mark();
+    main.patterns = read_include(reader, include);
   }
+  read_listeners(reader, 0, reading, !main.include);
   reader.finish();
-  report_clashes(origins, errors);
-  return errors.empty() ? config : nullptr;
+  reading.main_keys = reader.known_keys();
+  return main;
+}
+
+// A drop-in: a `listeners` list and nothing else.
+void read_drop_in(const YAML::Node& root, std::size_t file, Reading& reading) {
+  ConfigErrors& errors = reading.files[file];
+  if (!is_mapping(root, errors)) return;
+  MappingReader reader(root, "", errors);
+  for (const std::string& key : reading.main_keys) {
+    if (key == "listeners") continue;
+    reader.reject(key, "belongs in the main file, " + reading.files.front().file() +
+                           " (a drop-in holds only \"listeners\")");
+  }
+  read_listeners(reader, file, reading, true);
+  reader.finish();
 }
 
 // Where a document of a YAML stream starts, and its first node; its nodes are not kept.
@@ -312,48 +421,121 @@ std::optional<std::pair<YAML::Mark, std::string>> extra_document(const std::stri
                    "more than one YAML document; expected exactly one");
 }
 
-}  // namespace
-
-LoadResult parse_config(std::string_view text, const std::string& file_name, ListenerKinds kinds) {
-  ConfigErrors errors(file_name);
-  std::shared_ptr<const Config> config;
+// The one YAML document of a file's text, or nullopt with its syntax error in `errors`.
+std::optional<YAML::Node> parse_document(const std::string& text, ConfigErrors& errors) {
   try {
-    const std::string yaml(text);
     // The first document (a null node when there is none), and then whether there is another.
-    const YAML::Node root = YAML::Load(yaml);
-    if (auto extra = extra_document(yaml)) {
+    YAML::Node root = YAML::Load(text);
+    if (auto extra = extra_document(text)) {
       errors.add(extra->first, "", std::move(extra->second));
-    } else {
-      config = read_config(root, kinds, errors);
+      return std::nullopt;
     }
+    return root;
   } catch (const YAML::Exception& e) {
     errors.add(e.mark, "", "YAML syntax error: " + e.msg);
+    return std::nullopt;
   }
+}
+
+// The whole text of the file at `path`, or nullopt with why not in `errors`.
+std::optional<std::string> read_text(const std::filesystem::path& path, ConfigErrors& errors) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    errors.add_whole_file("cannot read: it is a directory");
+    return std::nullopt;
+  }
+  std::ifstream file(path, std::ios::binary);
+  if (file) {
+    std::ostringstream text;
+    text << file.rdbuf();
+    if (!file.bad()) return text.str();
+  }
+  errors.add_whole_file("cannot read: " + std::string(std::strerror(errno)));
+  return std::nullopt;
+}
+
+// Reads the drop-ins that `patterns` name, each once and in order, into `reading` and `config`.
+void read_drop_ins(const std::vector<IncludePattern>& patterns, Reading& reading, Config& config) {
+  const std::filesystem::path main_file = config.file;
+  for (const IncludePattern& pattern : patterns) {
+    auto matches = expand_include(pattern.text, main_file);
+    if (auto* why = std::get_if<std::string>(&matches)) {
+      reading.files.front().add(pattern.mark, pattern.path, *why);
+      continue;
+    }
+    for (const std::string& path : std::get<std::vector<std::string>>(matches)) {
+      // A file two patterns match is read once; `include: "*.yaml"` beside the main file does
+      // not read the main file again.
+      std::error_code ec;
+      if (std::ranges::find(config.drop_ins, path) != config.drop_ins.end() ||
+          std::filesystem::equivalent(path, main_file, ec)) {
+        continue;
+      }
+      config.drop_ins.push_back(path);
+      const std::size_t file = reading.files.size();
+      ConfigErrors& errors = reading.files.emplace_back(path);
+      if (auto text = read_text(path, errors)) {
+        if (auto root = parse_document(*text, errors)) read_drop_in(*root, file, reading);
+      }
+    }
+  }
+}
+
+// `text` is the main file's. With `drop_ins`, the files its `include:` names are read too;
+// without, none is, as if each pattern matched nothing.
+LoadResult load(const std::string& text, const std::string& file_name, ListenerKinds kinds,
+                bool drop_ins) {
+  Reading reading(kinds, file_name);
+  std::shared_ptr<Config> config;
+  if (auto root = parse_document(text, reading.files.front())) {
+    MainFile main = read_main(*root, reading);
+    config = main.config;
+    if (config && drop_ins) read_drop_ins(main.patterns, reading, *config);
+    if (main.include && reading.entries == 0) {
+      reading.files.front().add(*main.include, "include",
+                                "no listeners: the main file has none, and no file this names "
+                                "defines one (at least one is required)");
+    }
+  }
+  report_clashes(reading);
+
   LoadResult result;
-  result.errors = errors.take();
-  // Checks run key by key, but a user reads the file top to bottom.
-  std::stable_sort(result.errors.begin(), result.errors.end(),
-                   [](const ConfigError& a, const ConfigError& b) {
-                     return std::pair(a.line, a.column) < std::pair(b.line, b.column);
-                   });
-  if (result.errors.empty()) result.config = std::move(config);
+  for (ConfigErrors& file : reading.files) {
+    auto errors = file.take();
+    // Checks run key by key, but a user reads each file top to bottom.
+    std::stable_sort(errors.begin(), errors.end(), [](const ConfigError& a, const ConfigError& b) {
+      return std::pair(a.line, a.column) < std::pair(b.line, b.column);
+    });
+    std::ranges::move(errors, std::back_inserter(result.errors));
+  }
+  if (result.errors.empty() && config) {
+    config->listeners = std::move(reading.listeners);
+    result.config = std::move(config);
+  }
   return result;
 }
 
+}  // namespace
+
+LoadResult parse_config(std::string_view text, const std::string& file_name, ListenerKinds kinds) {
+  return load(std::string(text), file_name, kinds, false);
+}
+
 LoadResult load_config_file(const std::filesystem::path& path, ListenerKinds kinds) {
-  const auto cannot_read = [&](const std::string& why) {
-    ConfigErrors errors(path.string());
-    errors.add_whole_file("cannot read: " + why);
-    return LoadResult{nullptr, errors.take()};
-  };
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) return cannot_read("it is a directory");
-  std::ifstream file(path, std::ios::binary);
-  if (!file) return cannot_read(std::strerror(errno));
-  std::ostringstream text;
-  text << file.rdbuf();
-  if (file.bad()) return cannot_read(std::strerror(errno));
-  return parse_config(text.str(), path.string(), kinds);
+  ConfigErrors errors(path.string());
+  const auto text = read_text(path, errors);
+  if (!text) return LoadResult{nullptr, errors.take()};
+  return load(*text, path.string(), kinds, true);
+}
+
+std::string describe_files(const Config& config) {
+  const auto& drop_ins = config.drop_ins;
+  if (drop_ins.empty()) return config.file;
+  std::string out = config.file + " + " + std::to_string(drop_ins.size()) +
+                    (drop_ins.size() == 1 ? " drop-in (" : " drop-ins (");
+  for (std::size_t i = 0; i < drop_ins.size(); ++i)
+    out += (i ? ", " : "") + drop_ins[i];
+  return out + ')';
 }
 
 }  // namespace netsvcd::config

@@ -100,6 +100,14 @@ void MappingReader::error(std::string_view key, std::string message) {
   errors_.add(e ? e->value.Mark() : mapping_.Mark(), path_of(key), std::move(message));
 }
 
+void MappingReader::reject(std::string_view key, std::string message) {
+  const auto it =
+      std::find_if(entries_.begin(), entries_.end(), [&](const Entry& e) { return e.key == key; });
+  if (it == entries_.end()) return;
+  it->rejected = true;
+  errors_.add(it->key_node.Mark(), path_of(key), std::move(message));
+}
+
 void MappingReader::error_at(const YAML::Node& node, std::string path, std::string message) {
   errors_.add(node.Mark(), std::move(path), std::move(message));
 }
@@ -171,6 +179,7 @@ std::optional<std::chrono::milliseconds> MappingReader::duration(std::string_vie
 
 void MappingReader::finish() {
   for (const Entry& e : entries_) {
+    if (e.rejected) continue;
     if (std::find(known_keys_.begin(), known_keys_.end(), e.key) != known_keys_.end()) continue;
     std::string message = "unknown key";
     const auto closest = std::min_element(

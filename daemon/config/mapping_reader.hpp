@@ -45,9 +45,14 @@ class MappingReader {
   // "listeners[1].kind" for key "kind".
   std::string path_of(std::string_view key) const;
   ConfigErrors& errors() { return errors_; }
+  // The keys asked for so far, in the order first asked.
+  const std::vector<std::string>& known_keys() const { return known_keys_; }
 
   // Counts `key` as known without reading it.
   void allow(std::string_view key) { entry(key); }
+  // If the mapping has `key`, reports `message` at the key itself: a key that has no place here,
+  // whatever its value. finish() then leaves it alone, and does not offer it as expected.
+  void reject(std::string_view key, std::string message);
 
   // Reports every key that no accessor asked for, naming the ones that were expected (and the
   // closest one, when the key looks like a typo of it).
@@ -58,6 +63,7 @@ class MappingReader {
     std::string key;
     YAML::Node key_node;
     YAML::Node value;
+    bool rejected = false;
   };
 
   const Entry* entry(std::string_view key);

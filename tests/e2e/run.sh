@@ -422,6 +422,45 @@ cp "$run/edited.yaml" "$conf"
 gshow systemctl reload netsvcd || fail "systemctl reload netsvcd returned $? with the valid file back"
 pass "refused (status $rc), old config still served, the error at line $bad_line in -p err"
 
+step "a drop-in in /etc/netsvcd/conf.d: reload serves it; broken, it is refused; removed, its port closes"
+conf_d=$M/etc/netsvcd/conf.d
+[ -d "$conf_d" ] && [ -z "$(ls -A "$conf_d")" ] || fail "/etc/netsvcd/conf.d is not the empty directory the package ships"
+drop_in=$conf_d/50-e2e.yaml
+cat >"$drop_in" <<'EOF'
+listeners:
+  - name: dropin
+    kind: hello
+    listen: ["[::]:8083"]
+    message: "Hello Drop-in"
+EOF
+info "wrote /etc/netsvcd/conf.d/50-e2e.yaml: a hello listener on [::]:8083"
+probe "hello,127.0.0.1,8083" refused
+mark
+gshow systemctl reload netsvcd || fail "systemctl reload netsvcd returned $? with a drop-in added"
+probe "hello,127.0.0.1,8083,Hello Drop-in" ok
+probe "hello,::1,8083,Hello Drop-in" ok
+for t in "${TARGETS_SHIPPED[@]}" "$TARGET_NEW"; do probe "$t" ok; done
+re="reloaded /etc/netsvcd/netsvcd\.yaml \+ 1 drop-in \(/etc/netsvcd/conf\.d/50-e2e\.yaml\): 5 listener\(s\) on 6 address\(es\)"
+wait_journal "$re" -u netsvcd || { journal -u netsvcd | sed 's/^/         /'; fail "journalctl -u netsvcd: no line matching /$re/"; }
+journal -u netsvcd | grep -E 'reloaded' | cut -d' ' -f3- | sed 's/^/       /'
+# A key of the main file, in the drop-in: the whole reload is refused, at the drop-in's line.
+echo "threads: 2" >>"$drop_in"
+mark
+rc=0
+gshow systemctl reload netsvcd || rc=$?
+[ $rc != 0 ] || fail "systemctl reload netsvcd returned 0 with a broken drop-in"
+re="/etc/netsvcd/conf\.d/50-e2e\.yaml:6:1: threads: belongs in the main file"
+wait_journal "$re" -u netsvcd -p err ||
+  { journal -u netsvcd | sed 's/^/         /'; fail "journalctl -u netsvcd -p err: no line matching /$re/"; }
+journal -u netsvcd -p err | cut -d' ' -f3- | sed 's/^/         /'
+probe "hello,127.0.0.1,8083,Hello Drop-in" ok
+[ "$(main_pid)" = "$pid" ] || fail "the main PID changed ($pid, now $(main_pid))"
+rm "$drop_in"
+gshow systemctl reload netsvcd || fail "systemctl reload netsvcd returned $? with the drop-in removed"
+probe "hello,127.0.0.1,8083" refused
+probe "$TARGET_NEW" ok
+pass "8083 answered after the reload; the broken drop-in was refused at its line, 8083 still served; removed, 8083 refuses"
+
 step "journalctl -u netsvcd LISTENER=... filters by listener"
 g curl -sS -m 5 -o /dev/null http://localhost:8081/lexical || fail "curl localhost:8081/lexical failed"
 g curl -sS -m 5 -o /dev/null http://localhost:8081/x1 || fail "curl localhost:8081/x1 failed"
@@ -516,9 +555,12 @@ loop_stop upgrade
 info "MainPID $old, then $new"
 wait_journal "netsvcd\[$new\]: netsvcd $(re_quote "$v2") ready" -u netsvcd || fail "no \"netsvcd $v2 ready\" line from the new process"
 cmp -s "$conf" "$run/edited.yaml" || { diff "$run/edited.yaml" "$conf" | sed 's/^/         /'; fail "/etc/netsvcd/netsvcd.yaml changed"; }
-leftovers=$(find "$M/etc/netsvcd" -mindepth 1 -not -name netsvcd.yaml -printf '%f ')
+# Beside it, only the drop-in directory the package ships, still empty.
+leftovers=$(find "$M/etc/netsvcd" -mindepth 1 -not -name netsvcd.yaml \
+  -not \( -path "$M/etc/netsvcd/conf.d" -type d -empty \) -printf '%P ')
 [ -z "$leftovers" ] || fail "/etc/netsvcd also holds: $leftovers"
-info "/etc/netsvcd/netsvcd.yaml kept as edited (hello2 on 8082), nothing beside it"
+[ -d "$M/etc/netsvcd/conf.d" ] || fail "/etc/netsvcd/conf.d is gone after the upgrade"
+info "/etc/netsvcd/netsvcd.yaml kept as edited (hello2 on 8082), nothing beside it but the empty conf.d/"
 probe "$TARGET_NEW" ok
 loop_check upgrade "upgrade"
 gap_figures upgrade "$old" "$new"

@@ -483,16 +483,16 @@ listeners:
 
 TEST_CASE("config error: unknown top-level key suggests the closest one", "[config][errors]") {
   CHECK(errors_of("thread: 4\n" + with_listen("\"[::]:8001\"")) ==
-        Strings{
-            "netsvcd.yaml:1:1: thread: unknown key: did you mean \"threads\"? (expected "
-            "threads, log_level, log_target, shutdown_timeout, stop_delay, defaults, listeners)"});
+        Strings{"netsvcd.yaml:1:1: thread: unknown key: did you mean \"threads\"? (expected "
+                "threads, log_level, log_target, shutdown_timeout, stop_delay, defaults, include, "
+                "listeners)"});
 }
 
 TEST_CASE("config error: unknown top-level key with nothing close lists the expected keys",
           "[config][errors]") {
   CHECK(errors_of(with_listen("\"[::]:8001\"") + "colour: blue\n") ==
         Strings{"netsvcd.yaml:5:1: colour: unknown key (expected threads, log_level, "
-                "log_target, shutdown_timeout, stop_delay, defaults, listeners)"});
+                "log_target, shutdown_timeout, stop_delay, defaults, include, listeners)"});
 }
 
 TEST_CASE("config error: unknown hello listener key suggests message", "[config][errors]") {
@@ -659,6 +659,7 @@ TEST_CASE("config error: a misspelt log_target key suggests log_target", "[confi
   CHECK(errors_of("log_taget: journal\n" + with_listen("\"[::]:8001\"")) ==
         Strings{"netsvcd.yaml:1:1: log_taget: unknown key: did you mean \"log_target\"? "
                 "(expected threads, log_level, log_target, shutdown_timeout, stop_delay, defaults, "
+                "include, "
                 "listeners)"});
 }
 
@@ -970,7 +971,8 @@ listeners:
     v6only: yes
 )")) == Strings{
             "netsvcd.yaml:1:1: thread: unknown key: did you mean \"threads\"? (expected "
-            "threads, log_level, log_target, shutdown_timeout, stop_delay, defaults, listeners)",
+            "threads, log_level, log_target, shutdown_timeout, stop_delay, defaults, include, "
+            "listeners)",
             "netsvcd.yaml:3:13: listeners[0].listen: bad port \"0\" (expected 1 to 65535)",
             "netsvcd.yaml:6:13: listeners[0].v6only: expected true or false, got \"yes\"",
         });

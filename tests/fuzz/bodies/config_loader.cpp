@@ -8,7 +8,8 @@
 // is 100,000 words). Documents that would do either are not fed to the loader; the rules below
 // keep every other path of it. Relative dictionary paths are relative to the working directory
 // (the file is "fuzz.yaml"): make fuzz runs the target in a scratch directory with a tiny word
-// list called "words".
+// list called "words". An `include:` is checked but reads no file: parse_config reads it as
+// matching nothing, so every error still names "fuzz.yaml".
 #include <algorithm>
 #include <string>
 #include <vector>
