@@ -223,7 +223,7 @@ TEST_CASE("include: an error in a drop-in names the drop-in's path, line and col
             set.main.string() + ":1:10: threads: expected a whole number from 1 to 1024, got \"0\"",
             a + ":4:13: listeners[0].listen: bad port \"99999\" (expected 1 to 65535)",
             b + ":3:11: listeners[0].kind: unknown kind \"tiem\" (expected hello, time, "
-                "wordfinder)"});
+                "wordfinder, metrics)"});
   REQUIRE(result.errors.size() == 3);
   CHECK(result.errors[1].file == a);
   CHECK(result.errors[1].line == 4);
