@@ -94,6 +94,30 @@ void report_clashes(const std::vector<EndpointOrigin>& origins, ConfigErrors& er
   }
 }
 
+// proxy_protocol and proxy_from, which make sense only together: a header from anyone would let
+// anyone claim any address, so proxy_protocol: true needs the proxies that may send it.
+void read_proxy_protocol(MappingReader& reader, ListenerConfig& listener) {
+  const auto enabled = reader.boolean("proxy_protocol");
+  const std::size_t errors_before = reader.errors().size();
+  auto from = read_networks(reader, "proxy_from");
+  const bool from_read = reader.errors().size() == errors_before;
+  listener.proxy_protocol = enabled.value_or(false);
+  if (from) listener.proxy_from = std::move(*from);
+  if (listener.proxy_protocol && !from) {
+    reader.error("proxy_protocol",
+                 "true needs proxy_from, the proxies that may send a PROXY header (such as "
+                 "[\"127.0.0.1\"]): without it anyone could claim any address");
+  } else if (listener.proxy_protocol && from_read && listener.proxy_from.empty()) {
+    reader.error("proxy_from",
+                 "empty: expected the addresses or networks of the proxies that may send a PROXY "
+                 "header");
+  } else if (from && !listener.proxy_protocol &&
+             (enabled || !reader.find("proxy_protocol").IsDefined())) {
+    // (Not when proxy_protocol's own value is wrong: that error says enough.)
+    reader.error("proxy_from", "has no effect without proxy_protocol: true");
+  }
+}
+
 // Listener names seen so far, and the line of each.
 using NameLines = std::vector<std::pair<std::string, int>>;
 
@@ -158,6 +182,7 @@ std::optional<ListenerConfig> read_listener(const YAML::Node& node, std::size_t 
                                .value_or(listener.write_timeout);
   listener.endpoints = read_listen(reader, listener.v6only, origins, listener.name);
   listener.limits = read_limits(reader, defaults);
+  read_proxy_protocol(reader, listener);
   if (kind) {
     listener.service = kind->configure(reader);
   } else {

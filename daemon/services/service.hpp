@@ -4,7 +4,9 @@
 // from every pool thread.
 #pragma once
 
+#include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -26,6 +28,10 @@ class Service : public std::enable_shared_from_this<Service> {
   // `reason`; it closes right after. By default nothing is sent: a refused client costs an
   // accept and a close. The word finder tells a client over a limit to come back (a 503).
   virtual void refuse(const UniqueFd& /*socket*/, connection::Refusal /*reason*/) const {}
+
+  // How long a client may take to send its request, from the first byte; nullopt for a kind
+  // that reads no request. A PROXY header must come within it too (net/pipeline.hpp).
+  virtual std::optional<std::chrono::milliseconds> request_timeout() const { return std::nullopt; }
 
   // What the start-up line should add about this listener beyond kind and addresses
   // ("dictionary /usr/share/dict/words: 102401 words, ..."); empty for nothing.

@@ -28,11 +28,16 @@ class WordfinderService final : public Service {
   }
 
   void refuse(const UniqueFd& socket, connection::Refusal reason) const override {
-    // Over a limit, a client is told to come back; one that may not connect at all, or that
-    // comes when netsvcd saves its last descriptors, gets nothing.
+    // Over a limit, a client is told to come back; one that may not connect at all, that
+    // comes when netsvcd saves its last descriptors, or whose PROXY header is refused (no
+    // HTTP exchange began), gets nothing.
     if (reason == connection::Refusal::max_connections ||
         reason == connection::Refusal::max_per_source || reason == connection::Refusal::rate_limit)
       http::answer_busy(socket);
+  }
+
+  std::optional<std::chrono::milliseconds> request_timeout() const override {
+    return limits_.request_timeout;
   }
 
   std::string summary() const override {
