@@ -90,7 +90,7 @@ TEST_CASE("proxy header: nothing yet is a header not yet whole", "[proxy]") {
   CHECK(outcome("") == "incomplete v0");
 }
 
-TEST_CASE("proxy header v1: TCP4 names the client; what follows the line is not the header's",
+TEST_CASE("proxy header v1: TCP4 names the client, and what follows the line is not the header's",
           "[proxy][v1]") {
   const std::string line = "PROXY TCP4 203.0.113.7 192.0.2.1 5555 443\r\n";
   CHECK(outcome(line) == "complete v1 43: 203.0.113.7:5555");
