@@ -151,7 +151,8 @@ fuzz-deps: deps
 # The libFuzzer targets of tests/fuzz/, built with clang 14 in $(FUZZ_DIR) (the whole project
 # instrumented, with ASan and UBSan), each run for $(FUZZ_SECONDS) s from a copy of its seeds
 # (tests/fuzz/run.sh); fails on any crash, leak or sanitizer report.
-FUZZ_TARGETS := config_loader_fuzzer http_request_fuzzer rack_fuzzer dictionary_fuzzer
+FUZZ_TARGETS := config_loader_fuzzer http_request_fuzzer rack_fuzzer dictionary_fuzzer \
+                proxy_header_fuzzer
 fuzz: fuzz-deps
 	@[ -f $(FUZZ_DIR)/Makefile ] || \
 	  CC=clang-14 CXX=clang++-14 cmake -S . -B $(FUZZ_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo \

@@ -27,6 +27,10 @@ struct ListenerConfig {
   bool v6only = false;
   std::chrono::milliseconds write_timeout{std::chrono::seconds(10)};
   Limits limits;  // its own keys, or the top level's `defaults:`
+  // proxy_protocol: true: each connection starts with a PROXY header naming the client, which
+  // only the networks in proxy_from (never empty then) may send.
+  bool proxy_protocol = false;
+  std::vector<Cidr> proxy_from;
   // The kind's own settings, ready to serve connections; immutable.
   std::shared_ptr<const services::Service> service;
   std::string file;  // where it is defined: the main file or a drop-in, as Config names them

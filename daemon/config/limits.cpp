@@ -10,7 +10,9 @@ namespace {
 // Past any descriptor limit a kernel allows.
 constexpr std::int64_t kMaxCount = 100'000'000;
 
-std::optional<std::vector<Cidr>> read_cidrs(MappingReader& reader, std::string_view key) {
+}  // namespace
+
+std::optional<std::vector<Cidr>> read_networks(MappingReader& reader, std::string_view key) {
   const YAML::Node node = reader.find(key);
   if (!node.IsDefined()) return std::nullopt;
   std::vector<std::pair<YAML::Node, std::string>> entries;
@@ -42,8 +44,6 @@ std::optional<std::vector<Cidr>> read_cidrs(MappingReader& reader, std::string_v
   return cidrs;
 }
 
-}  // namespace
-
 Limits read_limits(MappingReader& reader, const Limits& defaults) {
   Limits limits = defaults;
   if (auto value = reader.integer("max_connections", 1, kMaxCount)) limits.max_connections = *value;
@@ -56,8 +56,8 @@ Limits read_limits(MappingReader& reader, const Limits& defaults) {
       limits.rate_limit = std::get<Rate>(parsed);
     }
   }
-  if (auto allow = read_cidrs(reader, "allow")) limits.allow = std::move(*allow);
-  if (auto deny = read_cidrs(reader, "deny")) limits.deny = std::move(*deny);
+  if (auto allow = read_networks(reader, "allow")) limits.allow = std::move(*allow);
+  if (auto deny = read_networks(reader, "deny")) limits.deny = std::move(*deny);
   return limits;
 }
 

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string_view>
 #include <vector>
 
 #include "config/cidr.hpp"
@@ -27,6 +28,10 @@ struct Limits {
 };
 
 class MappingReader;
+
+// The list of addresses or networks under `key` (allow, deny, proxy_from): one entry or a list
+// of them; nullopt when the key is absent. Problems go to the reader's errors, each at its entry.
+std::optional<std::vector<Cidr>> read_networks(MappingReader& reader, std::string_view key);
 
 // The limit keys of one mapping (a listener, or `defaults:`), each absent one taken from
 // `defaults`. Problems go to the reader's errors, with where they are.

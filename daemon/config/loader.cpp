@@ -138,6 +138,30 @@ void report_clashes(Reading& reading) {
   }
 }
 
+// proxy_protocol and proxy_from, which make sense only together: a header from anyone would let
+// anyone claim any address, so proxy_protocol: true needs the proxies that may send it.
+void read_proxy_protocol(MappingReader& reader, ListenerConfig& listener) {
+  const auto enabled = reader.boolean("proxy_protocol");
+  const std::size_t errors_before = reader.errors().size();
+  auto from = read_networks(reader, "proxy_from");
+  const bool from_read = reader.errors().size() == errors_before;
+  listener.proxy_protocol = enabled.value_or(false);
+  if (from) listener.proxy_from = std::move(*from);
+  if (listener.proxy_protocol && !from) {
+    reader.error("proxy_protocol",
+                 "true needs proxy_from, the proxies that may send a PROXY header (such as "
+                 "[\"127.0.0.1\"]): without it anyone could claim any address");
+  } else if (listener.proxy_protocol && from_read && listener.proxy_from.empty()) {
+    reader.error("proxy_from",
+                 "empty: expected the addresses or networks of the proxies that may send a PROXY "
+                 "header");
+  } else if (from && !listener.proxy_protocol &&
+             (enabled || !reader.find("proxy_protocol").IsDefined())) {
+    // (Not when proxy_protocol's own value is wrong: that error says enough.)
+    reader.error("proxy_from", "has no effect without proxy_protocol: true");
+  }
+}
+
 const ListenerKind* find_kind(ListenerKinds kinds, std::string_view name) {
   const auto it = std::ranges::find(kinds, name, &ListenerKind::name);
   return it == kinds.end() ? nullptr : *it;
@@ -202,6 +226,7 @@ std::optional<ListenerConfig> read_listener(const YAML::Node& node, std::size_t 
   // As written, valid or not: a clash names the listener the user reads in the file.
   listener.endpoints = read_listen(reader, listener.v6only, file, reading, name.value_or(""));
   listener.limits = read_limits(reader, reading.defaults);
+  read_proxy_protocol(reader, listener);
   if (kind) {
     listener.service = kind->configure(reader);
   } else {

@@ -59,6 +59,13 @@ std::string Admission::explain(Refusal reason, const Peer& peer) const {
       return "max_per_source " + std::to_string(*limits_.max_per_source) + " open already from " +
              (plain.is_v4() ? plain.to_string() : "its /64");
     }
+    // The PROXY step's reasons, which the pipeline may follow with details.
+    case Refusal::proxy_untrusted:
+      return "its address is not in proxy_from, so it may not send a PROXY header";
+    case Refusal::proxy_malformed:
+      return "malformed PROXY header";
+    case Refusal::proxy_timeout:
+      return "no whole PROXY header in time";
   }
   return {};
 }

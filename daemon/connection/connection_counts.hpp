@@ -42,6 +42,7 @@ class ConnectionCounts {
     Guard(const Guard&) = delete;
     Guard& operator=(const Guard&) = delete;
     ~Guard() { release(); }
+    explicit operator bool() const { return slot_ != nullptr; }
 
    private:
     void release() {

@@ -16,6 +16,12 @@ std::string_view to_string(Refusal reason) {
       return "max_connections";
     case Refusal::max_per_source:
       return "max_per_source";
+    case Refusal::proxy_untrusted:
+      return "proxy_untrusted";
+    case Refusal::proxy_malformed:
+      return "proxy_malformed";
+    case Refusal::proxy_timeout:
+      return "proxy_timeout";
   }
   return "unknown";
 }

@@ -25,14 +25,18 @@
 
 namespace netsvcd::connection {
 
-// Why the admission step refused a connection; also the `reason` its count is reported under.
+// Why the pipeline refused a connection, at the PROXY step or at admission; also the `reason`
+// its count is reported under (to_string: snake_case, fit for a metric's label).
 enum class Refusal : std::size_t {
   access,           // allow/deny
   rate_limit,       // rate_limit
   max_connections,  // max_connections
   max_per_source,   // max_per_source
+  proxy_untrusted,  // proxy_protocol: from an address outside proxy_from
+  proxy_malformed,  // proxy_protocol: no valid PROXY header
+  proxy_timeout,    // proxy_protocol: no whole PROXY header in time
 };
-inline constexpr std::size_t kRefusalKinds = 4;
+inline constexpr std::size_t kRefusalKinds = 7;
 std::string_view to_string(Refusal reason);
 
 // One IPv4 address, or one IPv6 /64: the unit max_per_source counts.

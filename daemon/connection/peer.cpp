@@ -21,10 +21,19 @@ Peer Peer::from(const sockaddr_storage& storage) {
   return {};
 }
 
-std::string Peer::describe() const {
+namespace {
+
+std::string endpoint_text(const boost::asio::ip::address& address, std::uint16_t port) {
   const std::string port_text = std::to_string(port);
   if (address.is_v6()) return '[' + address.to_string() + "]:" + port_text;
   return address.to_string() + ':' + port_text;
+}
+
+}  // namespace
+
+std::string Peer::describe() const {
+  if (!via) return endpoint_text(address, port);
+  return endpoint_text(address, port) + " via " + endpoint_text(via->address, via->port);
 }
 
 }  // namespace netsvcd::connection

@@ -73,7 +73,7 @@ struct StreamConnection {
   Socket take_socket() {
     Socket registered(context->get_executor());
     boost::system::error_code ec;
-    registered.assign(peer.address.is_v4() ? tcp::v4() : tcp::v6(), socket.get(), ec);
+    registered.assign(peer.socket_is_v4() ? tcp::v4() : tcp::v6(), socket.get(), ec);
     if (ec) throw boost::system::system_error(ec, "registering a connection");
     socket.release();
     return registered;

@@ -1,19 +1,11 @@
 #include "http/message.hpp"
 
-#include <stdexcept>
-
 #include <nlohmann/json.hpp>
 
 namespace netsvcd::http {
 
-void InlineText::append(std::string_view text) {
-  if (text.size() > kCapacity - size_) throw std::length_error("InlineText is full");
-  text.copy(chars_.data() + size_, text.size());
-  size_ += text.size();
-}
-
 std::string Response::body() const {
-  std::string body(prefix);
+  std::string body(prefix.view());
   if (shared) body += *shared;
   body += tail.view();
   return body;

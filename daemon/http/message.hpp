@@ -6,8 +6,11 @@
 #include <array>
 #include <cstddef>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <string_view>
+
+#include <boost/asio/ip/address.hpp>
 
 namespace netsvcd::http {
 
@@ -18,14 +21,22 @@ struct Request {
   std::string_view path;    // "/lexical": always starts with '/'
   std::string_view query;   // "min_length=3", empty if none
   std::string_view accept;  // the Accept header, empty if none
+  // The client's address: the connection's peer, or the client a PROXY header named.
+  boost::asio::ip::address client{};
 };
 
-// A few bytes kept inside the response itself, for the part of a body that changes with every
-// request ("time"): no allocation. Appending past the capacity is a bug, and throws.
+// A few bytes kept inside the response itself, for the parts of a body that change with every
+// request ("cached", "client", "time"): no allocation. Appending past the capacity is a bug, and
+// throws.
+template <std::size_t Capacity>
 class InlineText {
  public:
-  static constexpr std::size_t kCapacity = 46;
-  void append(std::string_view text);
+  static constexpr std::size_t kCapacity = Capacity;
+  void append(std::string_view text) {
+    if (text.size() > kCapacity - size_) throw std::length_error("InlineText is full");
+    text.copy(chars_.data() + size_, text.size());
+    size_ += text.size();
+  }
   std::string_view view() const { return {chars_.data(), size_}; }
 
  private:
@@ -38,19 +49,20 @@ enum class CacheUse { none, hit, miss };
 
 // The body is sent as three parts in order: `prefix`, then `*shared`, then `tail`, so that
 // bytes rendered once (a cached answer) are sent as they are, with neither a copy nor an
-// allocation per request.
+// allocation per request, between the few bytes that are this request's own.
 struct Response {
   unsigned status = 200;
   CacheUse cache = CacheUse::none;
   std::string_view content_type = "application/json";  // text that outlives the response
   std::string_view allow;    // the Allow header's value (with a 405), text that outlives it
   unsigned retry_after = 0;  // seconds, for a Retry-After header (with a 503); 0 for none
-  std::string_view prefix;   // text that outlives the response
+  // Room for the word finder's {"cached":false,"client":"<the longest IPv6 address>",
+  InlineText<80> prefix;
   std::shared_ptr<const std::string> shared;
-  InlineText tail;
+  InlineText<46> tail;
 
   std::size_t body_size() const {
-    return prefix.size() + (shared ? shared->size() : 0) + tail.view().size();
+    return prefix.view().size() + (shared ? shared->size() : 0) + tail.view().size();
   }
   // The whole body in one string: for tests and messages, not for sending.
   std::string body() const;

@@ -33,7 +33,7 @@ thread_local StatePool state_pool;
 std::array<asio::const_buffer, 4> RequestState::unsent() const {
   const bool head_only = parser && parser->method == boost::beast::http::verb::head;
   std::array<asio::const_buffer, 4> parts{
-      asio::buffer(head), asio::buffer(head_only ? std::string_view() : response.prefix),
+      asio::buffer(head), asio::buffer(head_only ? std::string_view() : response.prefix.view()),
       asio::buffer(head_only || !response.shared ? std::string_view() : *response.shared),
       asio::buffer(head_only ? std::string_view() : response.tail.view())};
   std::size_t skip = sent;

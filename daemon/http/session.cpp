@@ -85,9 +85,9 @@ std::optional<Response> refusal(const RequestHead& head,
   return std::nullopt;
 }
 
-// What the router is asked, for the head in state.parser; nullopt when the session answers it
-// itself (state.response then holds the refusal).
-std::optional<Request> request_for_router(RequestState& state) {
+// What the router is asked, for the head in state.parser, from `connection`'s client; nullopt
+// when the session answers it itself (state.response then holds the refusal).
+std::optional<Request> request_for_router(RequestState& state, const StreamConnection& connection) {
   const RequestHead& head = *state.parser;
   const auto target = parse_target(head.target);
   if (auto refused = refusal(head, target)) {
@@ -95,7 +95,7 @@ std::optional<Request> request_for_router(RequestState& state) {
     return std::nullopt;
   }
   const auto& [path, query] = std::get<Target>(target);
-  return Request{head.method_text, path, query, head.accept};
+  return Request{head.method_text, path, query, head.accept, connection.peer.address};
 }
 
 // The router's answer; a router that fails (out of memory, or a bug) gets the client a 500,
@@ -161,7 +161,7 @@ bool send_now(int fd, RequestState& state, const StreamConnection& connection) {
 // socket; it writes what is left.
 asio::awaitable<void, asio::io_context::executor_type> answer_on_worker(
     const Router* router, RequestState* state, const StreamConnection* connection, int fd) {
-  if (const auto request = request_for_router(*state)) {
+  if (const auto request = request_for_router(*state, *connection)) {
     state->response = route(*router, *request, *connection);
   }
   finish_answer(*state, *connection);
@@ -230,7 +230,7 @@ Then serve_ready(int fd, RequestState& state, const Router& router, const Sessio
     if (!size) {
       refuse_head(state, std::get<error_code>(head), limits, connection);
     } else if (parse_head(state, *size, limits, connection)) {
-      if (const auto request = request_for_router(state)) {
+      if (const auto request = request_for_router(state, connection)) {
         if (router.costly(*request)) return Then::route_costly;
         state.response = route(router, *request, connection);
       }

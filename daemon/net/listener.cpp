@@ -28,6 +28,14 @@ constexpr auto kReportInterval = std::chrono::seconds(5);
 // flood of costly requests.
 constexpr int kAcceptBatch = 64;
 
+// The PROXY step's settings, for a listener with proxy_protocol: true: the header must be whole
+// within the listener's request_timeout, if it has one.
+std::optional<connection::ProxyProtocol> proxy_protocol(const config::ListenerConfig& config) {
+  if (!config.proxy_protocol) return std::nullopt;
+  return connection::ProxyProtocol{config.proxy_from, config.service->request_timeout().value_or(
+                                                          connection::kDefaultProxyTimeout)};
+}
+
 bool is_resource_exhaustion(int error) {
   return error == EMFILE || error == ENFILE || error == ENOBUFS || error == ENOMEM;
 }
@@ -45,12 +53,13 @@ Listener::Listener(IoPool& pool, config::ListenerConfig config,
     : pool_(pool),
       config_(std::move(config)),
       counts_(counts),
-      pipeline_(std::make_shared<const connection::ListenerInfo>(
-                    config_.name, config_.write_timeout,
-                    // Shares the load's ownership: a connection that pins the info pins its stats.
-                    std::shared_ptr<connection::ListenerStats>(load, &load->stats())),
-                connection::Admission(config_.limits, load), config_.service, counts,
-                pool.workers()),
+      pipeline_(std::make_shared<const Pipeline>(
+          std::make_shared<const connection::ListenerInfo>(
+              config_.name, config_.write_timeout,
+              // Shares the load's ownership: a connection that pins the info pins its stats.
+              std::shared_ptr<connection::ListenerStats>(load, &load->stats())),
+          connection::Admission(config_.limits, load), config_.service, counts, pool.workers(),
+          proxy_protocol(config_))),
       loops_(pool.size()) {
   for (auto& row : loops_)
     row.resize(sockets.size());
@@ -169,7 +178,7 @@ Listener::Batch Listener::accept_batch(std::size_t socket_index, std::size_t thr
     UniqueFd client(::accept4(fd, reinterpret_cast<sockaddr*>(&peer), &peer_length,
                               SOCK_NONBLOCK | SOCK_CLOEXEC));
     if (client) {
-      pipeline_.accepted(std::move(client), connection::Peer::from(peer), thread, context);
+      pipeline_->accepted(std::move(client), connection::Peer::from(peer), thread, context);
       if (waiting) {
         if (const auto next = next_turn(socket_index, thread)) {
           give_turn(socket_index, *next);

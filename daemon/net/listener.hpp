@@ -35,10 +35,10 @@ class Listener : public std::enable_shared_from_this<Listener> {
 
   const config::ListenerConfig& config() const { return config_; }
   const std::shared_ptr<connection::ListenerLoad>& load() const {
-    return pipeline_.admission().load();
+    return pipeline_->admission().load();
   }
   // Logs the refusals of the last report interval, if any; see Pipeline::report_refusals.
-  void report_refusals(bool force = false) const { pipeline_.report_refusals(force); }
+  void report_refusals(bool force = false) const { pipeline_->report_refusals(force); }
 
   // Starts an accept loop for each socket on every pool thread. Every thread can accept, but
   // one at a time waits: see Socket::turn.
@@ -126,7 +126,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
   IoPool& pool_;
   const config::ListenerConfig config_;
   connection::ConnectionCounts& counts_;
-  Pipeline pipeline_;
+  const std::shared_ptr<const Pipeline> pipeline_;
   std::vector<std::unique_ptr<Socket>> sockets_;
   std::atomic<bool> stopped_{false};
   // loops_[thread][socket], made by start() (so that every thread's event loop has them before

@@ -160,10 +160,15 @@ void ListenerSet::start() {
   if (std::exchange(started_, true)) return;
   for (const auto& listener : listeners_) {
     const auto& config = listener->config();
-    const auto summary = config.service->summary();
+    std::string more;
+    if (config.proxy_protocol) {
+      more += "; PROXY protocol header from ";
+      for (std::size_t i = 0; i < config.proxy_from.size(); ++i)
+        more += (i > 0 ? ", " : "") + config::to_string(config.proxy_from[i]);
+    }
+    if (const auto summary = config.service->summary(); !summary.empty()) more += "; " + summary;
     log_with({.listener = config.name}, spdlog::level::info, "listener {} ({}) listening on {}{}",
-             config.name, config.kind, describe_endpoints(config),
-             summary.empty() ? summary : "; " + summary);
+             config.name, config.kind, describe_endpoints(config), more);
     listener->start();
   }
 }

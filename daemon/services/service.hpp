@@ -4,7 +4,9 @@
 // from every pool thread.
 #pragma once
 
+#include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -34,6 +36,10 @@ class Service : public std::enable_shared_from_this<Service> {
   // What the metrics listener reports of this service beyond every listener's counts; read at
   // each scrape, from any thread.
   virtual metrics::ServiceMetrics metrics() const { return {}; }
+
+  // How long a client may take to send its request, from the first byte; nullopt for a kind
+  // that reads no request. A PROXY header must come within it too (net/pipeline.hpp).
+  virtual std::optional<std::chrono::milliseconds> request_timeout() const { return std::nullopt; }
 
   // What the start-up line should add about this listener beyond kind and addresses
   // ("dictionary /usr/share/dict/words: 102401 words, ..."); empty for nothing.

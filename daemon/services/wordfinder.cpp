@@ -28,8 +28,9 @@ class WordfinderService final : public Service {
   }
 
   std::size_t refuse(const UniqueFd& socket, connection::Refusal reason) const override {
-    // Over a limit, a client is told to come back; one that may not connect at all, or that
-    // comes when netsvcd saves its last descriptors, gets nothing.
+    // Over a limit, a client is told to come back; one that may not connect at all, that
+    // comes when netsvcd saves its last descriptors, or whose PROXY header is refused (no
+    // HTTP exchange began), gets nothing.
     if (reason == connection::Refusal::max_connections ||
         reason == connection::Refusal::max_per_source || reason == connection::Refusal::rate_limit)
       return http::answer_busy(socket);
@@ -40,6 +41,10 @@ class WordfinderService final : public Service {
     return {.http = true,
             .cache_entries = router_.cache_stats().entries,
             .dictionary_words = router_.index().stats().words};
+  }
+
+  std::optional<std::chrono::milliseconds> request_timeout() const override {
+    return limits_.request_timeout;
   }
 
   std::string summary() const override {

@@ -19,7 +19,7 @@ namespace netsvcd::wordfinder {
 
 // The answer for one rack, rendered once: the JSON members that are the same for every request
 // that asks it (count, min_length, possibilities, rack), ready to send between the ones that
-// are not (cached, time).
+// are not (cached, client, time): one answer serves every client.
 struct Answer {
   std::string json;
 

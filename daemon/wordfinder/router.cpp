@@ -1,5 +1,7 @@
 #include "wordfinder/router.hpp"
 
+#include <arpa/inet.h>
+
 #include <array>
 #include <charconv>
 #include <chrono>
@@ -21,8 +23,9 @@ std::string usage(const RouterSettings& settings) {
          std::to_string(settings.limits.max_tiles) + " tiles, " +
          std::to_string(settings.limits.max_blanks) +
          " of them blank.\n"
-         "The answer is JSON: {\"rack\", \"count\", \"cached\", \"time\", \"possibilities\"},\n"
-         "the words longest first, then alphabetical; \"time\" is in seconds.\n";
+         "The answer is JSON: {\"rack\", \"count\", \"cached\", \"client\", \"time\",\n"
+         "\"possibilities\"}, the words longest first, then alphabetical; \"time\" is in\n"
+         "seconds, \"client\" the address the answer went to.\n";
 }
 
 int hex_value(char c) {
@@ -55,8 +58,8 @@ http::Response bad_request(const std::string& message) {
   return http::error_response(400, message);
 }
 
-// The members of an answer that every request for it shares, in the order JSON readers see
-// them after "cached": "count":3,"min_length":2,"possibilities":["abc","cab"],"rack":"abc",
+// The members of an answer that every request for it shares, as JSON readers sort them, after
+// "cached" and "client": "count":3,"min_length":2,"possibilities":["abc","cab"],"rack":"abc",
 // Words and racks are letters and '_' only, so nothing needs escaping.
 std::string render(std::string_view rack_key, std::size_t min_length,
                    const std::vector<std::string_view>& words) {
@@ -78,8 +81,30 @@ std::string render(std::string_view rack_key, std::size_t min_length,
   return json;
 }
 
+// {"cached":<cached>,"client":"<address>", before the shared members. An IPv4 client of a
+// dual-stack socket (::ffff:a.b.c.d) is shown as the a.b.c.d it is; an IPv6 address has no
+// scope. No allocation: the text is put together on the stack.
+void append_start(decltype(http::Response::prefix)& prefix, bool cached,
+                  const boost::asio::ip::address& client) {
+  namespace ip = boost::asio::ip;
+  std::array<char, INET6_ADDRSTRLEN> text{};
+  if (client.is_v6() && client.to_v6().is_v4_mapped()) {
+    const auto bytes = ip::make_address_v4(ip::v4_mapped, client.to_v6()).to_bytes();
+    ::inet_ntop(AF_INET, bytes.data(), text.data(), text.size());
+  } else if (client.is_v6()) {
+    const auto bytes = client.to_v6().to_bytes();
+    ::inet_ntop(AF_INET6, bytes.data(), text.data(), text.size());
+  } else {
+    const auto bytes = client.to_v4().to_bytes();
+    ::inet_ntop(AF_INET, bytes.data(), text.data(), text.size());
+  }
+  prefix.append(cached ? "{\"cached\":true,\"client\":\"" : "{\"cached\":false,\"client\":\"");
+  prefix.append(text.data());
+  prefix.append("\",");
+}
+
 // ,"time":<seconds>}\n after the shared members: the shortest text that reads back as `seconds`.
-void append_time(http::InlineText& tail, std::chrono::duration<double> seconds) {
+void append_time(decltype(http::Response::tail)& tail, std::chrono::duration<double> seconds) {
   std::array<char, 32> digits;
   const auto end = std::to_chars(digits.data(), digits.data() + digits.size(), seconds.count()).ptr;
   tail.append("\"time\":");
@@ -108,7 +133,7 @@ http::Response WordfinderRouter::route(const http::Request& request) const {
   if (segment.find('/') != std::string_view::npos || segment == "favicon.ico") {
     return http::error_response(404, "not found: the API is GET /<rack>; GET / explains it");
   }
-  return find_words(segment, request.query);
+  return find_words(segment, request.query, request.client);
 }
 
 bool WordfinderRouter::costly(const http::Request& request) const {
@@ -123,8 +148,8 @@ bool WordfinderRouter::costly(const http::Request& request) const {
   return decoded && (decoded->size() > kCheapTiles || decoded->find('_') != std::string::npos);
 }
 
-http::Response WordfinderRouter::find_words(std::string_view segment,
-                                            std::string_view query) const {
+http::Response WordfinderRouter::find_words(std::string_view segment, std::string_view query,
+                                            const boost::asio::ip::address& client) const {
   const auto started = std::chrono::steady_clock::now();
 
   std::size_t min_length = settings_.min_length;
@@ -163,7 +188,7 @@ http::Response WordfinderRouter::find_words(std::string_view segment,
   }
   http::Response response;
   response.cache = cached ? http::CacheUse::hit : http::CacheUse::miss;
-  response.prefix = cached ? "{\"cached\":true," : "{\"cached\":false,";
+  append_start(response.prefix, cached, client);
   // Shares the answer's ownership: sent as it is, kept alive while it is.
   response.shared = std::shared_ptr<const std::string>(answer, &answer->json);
   append_time(response.tail, std::chrono::steady_clock::now() - started);

@@ -1,7 +1,7 @@
 // WordfinderRouter: the word-finder HTTP API as a pure function of a request: GET /<rack> answers
-// {"time", "cached", "possibilities", ...}; GET / the usage text; every error a JSON
-// {"error"} with its status. No I/O. Owned by the wordfinder service; immutable apart from its
-// cache, which is thread-safe, so route() may run on many threads at once.
+// {"cached", "client", "count", "min_length", "possibilities", "rack", "time"}; GET / the usage
+// text; every error a JSON {"error"} with its status. No I/O. Owned by the wordfinder service;
+// immutable apart from its cache, which is thread-safe, so route() may run on many threads at once.
 #pragma once
 
 #include <cstddef>
@@ -34,7 +34,8 @@ class WordfinderRouter final : public http::Router {
   AnswerCacheStats cache_stats() const { return cache_.stats(); }
 
  private:
-  http::Response find_words(std::string_view segment, std::string_view query) const;
+  http::Response find_words(std::string_view segment, std::string_view query,
+                            const boost::asio::ip::address& client) const;
 
   std::shared_ptr<const WordIndex> index_;
   RouterSettings settings_;

@@ -34,6 +34,10 @@ void rack(std::string_view input);
 // A word list into WordIndex::load_text: the index against a model of the documented loading
 // rules, and searches against a brute-force scan.
 void dictionary(std::string_view input);
+// The bytes at the front of a connection into the PROXY step: parse_proxy_header against its
+// documented bounds and a model of where the client is written; then ProxyReader::read_now over
+// a socketpair, which must leave exactly the bytes after a header in the socket.
+void proxy_header(std::string_view input);
 
 // The targets by name, as the corpus directories are named.
 struct Target {
@@ -41,10 +45,8 @@ struct Target {
   void (*body)(std::string_view);
 };
 inline constexpr Target kTargets[] = {
-    {"config_loader", config_loader},
-    {"http_request", http_request},
-    {"rack", rack},
-    {"dictionary", dictionary},
+    {"config_loader", config_loader}, {"http_request", http_request}, {"rack", rack},
+    {"dictionary", dictionary},       {"proxy_header", proxy_header},
 };
 
 }  // namespace netsvcd::fuzz

@@ -13,7 +13,7 @@ build=$1
 seconds=$2
 shift 2
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(config_loader http_request rack dictionary)
+[ ${#targets[@]} -gt 0 ] || targets=(config_loader http_request rack dictionary proxy_header)
 
 summary=()
 for target in "${targets[@]}"; do

@@ -323,7 +323,8 @@ TEST_CASE("reload: an invalid file is refused with every error, and nothing chan
     const auto key_error = file +
                            ":5:5: listeners[0].mesage: unknown key: did you mean \"message\"? "
                            "(expected name, kind, v6only, write_timeout, listen, max_connections, "
-                           "max_per_source, rate_limit, allow, deny, message)";
+                           "max_per_source, rate_limit, allow, deny, proxy_protocol, "
+                           "proxy_from, message)";
     CHECK(result.err == port_error + "\n" + key_error + "\n" + file + ": 2 error(s)\n" +
                             std::string(kRefused) + "\n");
     REQUIRE(daemon.wait_for_log(kRefused));

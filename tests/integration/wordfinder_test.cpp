@@ -125,10 +125,22 @@ TEST_CASE("wordfinder answers a rack with the hand-checked words, longest first"
   CHECK(body["possibilities"] ==
         Words{"bared", "beard", "bread", "debar", "bead", "bad", "dab", "ab", "be"});
   CHECK(body["cached"] == false);
+  CHECK(body["client"] == "127.0.0.1");
   CHECK(body["count"] == 9);
+  CHECK(body["min_length"] == 2);
   CHECK(body["rack"] == "abder");
   CHECK(body["time"].is_number());
   CHECK(body["time"].get<double>() >= 0);
+  CHECK(body.size() == 7);
+  // The bytes, but for "time": members in order, the client's address between "cached" and the
+  // members every client of a cached answer shares.
+  CHECK(result.body.starts_with(
+      R"({"cached":false,"client":"127.0.0.1","count":9,"min_length":2,"possibilities":["bared",)"
+      R"("beard","bread","debar","bead","bad","dab","ab","be"],"rack":"abder","time":)"));
+  CHECK(result.body.ends_with("}\n"));
+  // Over IPv6, from the cache: the same answer, for this client.
+  const auto again = curl({fmt::format("http://[::1]:{}/bread", server.port)});
+  CHECK(again.body.starts_with(R"({"cached":true,"client":"::1","count":9,)"));
 }
 
 TEST_CASE("wordfinder folds case, takes _ as a blank tile, and honours min_length",

@@ -397,9 +397,9 @@ listeners:
                 "time, wordfinder, metrics)",
                 "netsvcd.yaml:5:5: listeners[0].v6onyl: unknown key: did you mean \"v6only\"? "
                 "(expected name, kind, v6only, write_timeout, listen, max_connections, "
-                "max_per_source, rate_limit, allow, deny, message, format, dictionary, "
-                "min_length, max_letters, max_blanks, cache_entries, request_timeout, "
-                "idle_timeout)"});
+                "max_per_source, rate_limit, allow, deny, proxy_protocol, proxy_from, message, "
+                "format, dictionary, min_length, max_letters, max_blanks, cache_entries, "
+                "request_timeout, idle_timeout)"});
 }
 
 TEST_CASE("config error: a listener that is not a mapping", "[config][errors]") {
@@ -499,7 +499,8 @@ TEST_CASE("config error: unknown hello listener key suggests message", "[config]
   CHECK(errors_of(with_listen("\"[::]:8001\"") + "    mesage: hi\n") ==
         Strings{"netsvcd.yaml:5:5: listeners[0].mesage: unknown key: did you mean \"message\"? "
                 "(expected name, kind, v6only, write_timeout, listen, max_connections, "
-                "max_per_source, rate_limit, allow, deny, message)"});
+                "max_per_source, rate_limit, allow, deny, proxy_protocol, proxy_from, "
+                "message)"});
 }
 
 TEST_CASE("config error: unknown keys in a time listener, message included", "[config][errors]") {
@@ -512,10 +513,10 @@ listeners:
     message: hi
 )")) == Strings{"netsvcd.yaml:5:5: listeners[0].formt: unknown key: did you mean \"format\"? "
                 "(expected name, kind, v6only, write_timeout, listen, max_connections, "
-                "max_per_source, rate_limit, allow, deny, format)",
+                "max_per_source, rate_limit, allow, deny, proxy_protocol, proxy_from, format)",
                 "netsvcd.yaml:6:5: listeners[0].message: unknown key (expected name, kind, "
                 "v6only, write_timeout, listen, max_connections, max_per_source, rate_limit, "
-                "allow, deny, format)"});
+                "allow, deny, proxy_protocol, proxy_from, format)"});
 }
 
 TEST_CASE("config error: duplicate top-level key", "[config][errors]") {
@@ -954,7 +955,7 @@ listeners:
                 kStrftimeHint,
             "netsvcd.yaml:16:5: listeners[2].colour: unknown key (expected name, kind, v6only, "
             "write_timeout, listen, max_connections, max_per_source, rate_limit, allow, deny, "
-            "format)",
+            "proxy_protocol, proxy_from, format)",
         });
 }
 

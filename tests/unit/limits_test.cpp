@@ -197,6 +197,62 @@ TEST_CASE("config error: bad limits name file, line, column and key", "[limits][
                 "100000000, got \"0\""});
 }
 
+TEST_CASE("config: proxy_protocol with the proxies in proxy_from", "[limits][config][proxy]") {
+  const auto config = config_of(hello_with(
+      "    proxy_protocol: true\n    proxy_from: [\"127.0.0.1\", \"10.0.0.0/8\", \"::1\"]\n"
+      "  - name: b\n    kind: hello\n    listen: \"127.0.0.1:8002\"\n"
+      "    proxy_protocol: true\n    proxy_from: 192.0.2.0/24\n"
+      "  - name: c\n    kind: hello\n    listen: \"127.0.0.1:8003\"\n"
+      "    proxy_protocol: false\n"));
+  CHECK(config->listeners[0].proxy_protocol);
+  CHECK(config->listeners[0].proxy_from ==
+        std::vector<Cidr>{cidr("127.0.0.1"), cidr("10.0.0.0/8"), cidr("::1")});
+  CHECK(config->listeners[1].proxy_protocol);
+  CHECK(config->listeners[1].proxy_from == std::vector<Cidr>{cidr("192.0.2.0/24")});
+  CHECK_FALSE(config->listeners[2].proxy_protocol);
+  CHECK(config->listeners[2].proxy_from.empty());
+  const auto plain = config_of(hello_with(""));
+  CHECK_FALSE(plain->listeners[0].proxy_protocol);
+  CHECK(plain->listeners[0].proxy_from.empty());
+}
+
+TEST_CASE("config error: proxy_protocol and proxy_from name file, line, column and key",
+          "[limits][config][proxy]") {
+  CHECK(errors_of(hello_with("    proxy_protocol: yes\n    proxy_from: [\"127.0.0.1\"]\n")) ==
+        Strings{"netsvcd.yaml:5:21: listeners[0].proxy_protocol: expected true or false, got "
+                "\"yes\""});
+  CHECK(errors_of(hello_with("    proxy_protocol: [true]\n")) ==
+        Strings{"netsvcd.yaml:5:21: listeners[0].proxy_protocol: expected true or false, got a "
+                "list"});
+  CHECK(errors_of(hello_with("    proxy_protocol: true\n")) ==
+        Strings{"netsvcd.yaml:5:21: listeners[0].proxy_protocol: true needs proxy_from, the "
+                "proxies that may send a PROXY header (such as [\"127.0.0.1\"]): without it "
+                "anyone could claim any address"});
+  CHECK(errors_of(hello_with("    proxy_protocol: true\n    proxy_from: []\n")) ==
+        Strings{"netsvcd.yaml:6:17: listeners[0].proxy_from: empty: expected the addresses or "
+                "networks of the proxies that may send a PROXY header"});
+  CHECK(errors_of(hello_with("    proxy_protocol: true\n    proxy_from: [\"127.0.0.1\", "
+                             "\"10.1.0.0/8\", \"localhost\"]\n")) ==
+        Strings{"netsvcd.yaml:6:31: listeners[0].proxy_from[1]: \"10.1.0.0/8\" has bits set past "
+                "its /8 prefix (the network is 10.0.0.0/8)",
+                "netsvcd.yaml:6:45: listeners[0].proxy_from[2]: \"localhost\" is not an address "
+                "or network (expected 10.0.0.0/8, 2001:db8::/32 or one address)"});
+  CHECK(errors_of(hello_with("    proxy_protocol: true\n    proxy_from: {a: 1}\n")) ==
+        Strings{"netsvcd.yaml:6:17: listeners[0].proxy_from: expected a list of addresses or "
+                "networks such as [\"127.0.0.0/8\", \"::1\"], got a mapping"});
+  // A proxy_from that nothing reads is a mistake, as an unknown key is.
+  CHECK(errors_of(hello_with("    proxy_from: [\"127.0.0.1\"]\n")) ==
+        Strings{"netsvcd.yaml:5:17: listeners[0].proxy_from: has no effect without "
+                "proxy_protocol: true"});
+  CHECK(errors_of(hello_with("    proxy_protocol: false\n    proxy_from: [\"127.0.0.1\"]\n")) ==
+        Strings{"netsvcd.yaml:6:17: listeners[0].proxy_from: has no effect without "
+                "proxy_protocol: true"});
+  // Per listener only: a proxy is a fact of one listener, not a default for all.
+  CHECK(errors_of(hello_with("", "defaults:\n  proxy_protocol: true\n")) ==
+        Strings{"netsvcd.yaml:2:3: defaults.proxy_protocol: unknown key (expected "
+                "max_connections, max_per_source, rate_limit, allow, deny)"});
+}
+
 TEST_CASE("load: connections in all, and per IPv4 address or IPv6 /64", "[limits][load]") {
   ListenerLoad load;
   CHECK(load.enter(2));
@@ -253,6 +309,30 @@ TEST_CASE("load: refusals are counted by reason, logged once, then summed up per
   // After a quiet interval the next one is logged on its own again.
   CHECK(load.refused(Refusal::rate_limit, start + 40s));
   CHECK(load.unreported(start + 41s, true).first == 0);
+}
+
+TEST_CASE("load: the PROXY step's refusals are counted, named and summed up like the others",
+          "[limits][load][proxy]") {
+  CHECK(netsvcd::connection::to_string(Refusal::proxy_untrusted) == "proxy_untrusted");
+  CHECK(netsvcd::connection::to_string(Refusal::proxy_malformed) == "proxy_malformed");
+  CHECK(netsvcd::connection::to_string(Refusal::proxy_timeout) == "proxy_timeout");
+  ListenerLoad load;
+  const auto start = ListenerLoad::Clock::now();
+  CHECK(load.refused(Refusal::proxy_untrusted, start));
+  CHECK_FALSE(load.refused(Refusal::proxy_malformed, start));
+  CHECK_FALSE(load.refused(Refusal::proxy_malformed, start));
+  CHECK_FALSE(load.refused(Refusal::proxy_timeout, start));
+  CHECK_FALSE(load.refused(Refusal::access, start));
+  CHECK(load.refusals(Refusal::proxy_malformed) == 2);
+  const auto [total, words] = load.unreported(start + 11s);
+  CHECK(total == 4);
+  CHECK(words == "1 by access, 2 by proxy_malformed, 1 by proxy_timeout");
+  const Admission admission({}, std::make_shared<ListenerLoad>());
+  CHECK(admission.explain(Refusal::proxy_untrusted, peer("10.0.0.1")) ==
+        "its address is not in proxy_from, so it may not send a PROXY header");
+  CHECK(admission.explain(Refusal::proxy_malformed, peer("10.0.0.1")) == "malformed PROXY header");
+  CHECK(admission.explain(Refusal::proxy_timeout, peer("10.0.0.1")) ==
+        "no whole PROXY header in time");
 }
 
 TEST_CASE("admission: access lists first, then the counts, then the rate", "[limits][admission]") {

@@ -40,7 +40,7 @@ TEST_CASE("request state: bytes appended past the small buffer are all kept", "[
 
 TEST_CASE("request state: what is unsent skips what a partial write sent", "[http][state]") {
   RequestState state;
-  state.response.prefix = "PRE";
+  state.response.prefix.append("PRE");
   state.response.shared = std::make_shared<const std::string>("shared");
   state.response.tail.append("tail");
   state.head = "HEAD:";
@@ -74,7 +74,7 @@ TEST_CASE("response head: status line, fields and the Connection field by versio
   Response response;
   response.status = 405;
   response.allow = "GET, HEAD";
-  response.prefix = "12345";
+  response.prefix.append("12345");
   HeadBuffer buffer;
   const std::string head(netsvcd::http::format_head(buffer, response, 11, false));
   CHECK(head.starts_with("HTTP/1.1 405 Method Not Allowed\r\nServer: netsvcd/"));

@@ -3,10 +3,12 @@
 // header and JSON field the router produces is asserted exactly, and the cache is watched
 // through cache_stats().
 #include <memory>
+#include <regex>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include <boost/asio/ip/address.hpp>
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -63,13 +65,17 @@ RouterSettings settings(std::size_t cache_entries = 100) {
   return result;
 }
 
-// `target` is what the session hands a router: an origin-form path and query.
+// The client of every request unless a test names another.
+constexpr const char* kClient = "192.0.2.10";
+
+// `target` is what the session hands a router: an origin-form path and query, from `client`.
 Response route(const WordfinderRouter& router, std::string_view target,
-               std::string_view method = "GET", std::string_view accept = {}) {
+               std::string_view method = "GET", std::string_view accept = {},
+               const char* client = kClient) {
   const auto parsed = netsvcd::http::parse_target(target);
   REQUIRE(std::holds_alternative<netsvcd::http::Target>(parsed));
   const auto [path, query] = std::get<netsvcd::http::Target>(parsed);
-  return router.route(Request{method, path, query, accept});
+  return router.route(Request{method, path, query, accept, boost::asio::ip::make_address(client)});
 }
 
 AnswerCacheStats stats(std::uint64_t hits, std::uint64_t misses, std::uint64_t insertions,
@@ -89,7 +95,7 @@ void check_error(const Response& response, unsigned status, const std::string& m
 
 // A word-finder answer exactly, but for "time", which must be a non-negative number.
 void check_answer(const Response& response, const std::string& rack, std::size_t min_length,
-                  const Words& words, bool cached) {
+                  const Words& words, bool cached, const std::string& client = kClient) {
   INFO("body: " << response.body());
   REQUIRE(response.status == 200);
   CHECK(response.content_type == "application/json");
@@ -97,7 +103,8 @@ void check_answer(const Response& response, const std::string& rack, std::size_t
   REQUIRE(response.body().ends_with('\n'));
   const Json body = Json::parse(response.body());
   REQUIRE(body.is_object());
-  CHECK(body.size() == 6);
+  CHECK(body.size() == 7);
+  CHECK(body.at("client") == client);
   CHECK(body.at("rack") == rack);
   CHECK(body.at("min_length") == min_length);
   CHECK(body.at("count") == words.size());
@@ -430,6 +437,45 @@ TEST_CASE("router: the cache never holds more than cache_entries answers", "[rou
 
   // The most recent rack is still there.
   check_answer(route(router, "/z_"), "z_", 2, {}, true);
+}
+
+// The body up to "time", whose value varies, and that it ends a body as "time":<number>}\n.
+std::string body_before_time(const Response& response) {
+  const std::string body = response.body();
+  const auto time = body.find("\"time\":");
+  REQUIRE(time != std::string::npos);
+  const std::string seconds = body.substr(time + 7);
+  CHECK(std::regex_match(seconds, std::regex(R"([0-9.e+-]+\}\n)")));
+  return body.substr(0, time);
+}
+
+TEST_CASE("router: each answer names its own client, before the cached members all share",
+          "[router][client]") {
+  const WordfinderRouter router(dictionary(), settings(100));
+  const std::string shared =
+      R"("count":3,"min_length":2,"possibilities":["abc","cab","ab"],"rack":"abc",)";
+  const Response first = route(router, "/abc", "GET", {}, "203.0.113.7");
+  CHECK(body_before_time(first) == R"({"cached":false,"client":"203.0.113.7",)" + shared);
+  // From the cache, to another client: the same rendered bytes, shared, not copied.
+  const Response second = route(router, "/cab", "GET", {}, "2001:db8::7");
+  CHECK(body_before_time(second) == R"({"cached":true,"client":"2001:db8::7",)" + shared);
+  CHECK(second.shared == first.shared);
+  CHECK(*second.shared == shared);
+  // A client of a dual-stack socket is the IPv4 address it is; an IPv6 address has no scope.
+  CHECK(body_before_time(route(router, "/abc", "GET", {}, "::ffff:198.51.100.2")) ==
+        R"({"cached":true,"client":"198.51.100.2",)" + shared);
+  CHECK(body_before_time(route(router, "/abc", "GET", {}, "fe80::1%1")) ==
+        R"({"cached":true,"client":"fe80::1",)" + shared);
+  // The longest address inet_ntop writes fits the response's room for it.
+  const Response longest =
+      route(router, "/abc", "GET", {}, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff");
+  CHECK(body_before_time(longest) ==
+        R"({"cached":true,"client":"ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",)" + shared);
+  check_answer(longest, "abc", 2, {"abc", "cab", "ab"}, true,
+               "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff");
+  // Errors and the usage text name no client.
+  CHECK(route(router, "/abc1").body().find("client") == std::string::npos);
+  CHECK(route(router, "/").body().find("\"client\":") == std::string::npos);
 }
 
 }  // namespace

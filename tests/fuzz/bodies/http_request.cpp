@@ -160,7 +160,9 @@ std::vector<Answer> predict(std::string_view input, const wordfinder::Wordfinder
       response = http::error_response(400, *problem);
     } else {
       const auto& parts = std::get<http::Target>(target);
-      const http::Request request{head.method_text, parts.path, parts.query, head.accept};
+      // From the client through_session's connection names.
+      const http::Request request{head.method_text, parts.path, parts.query, head.accept,
+                                  asio::ip::make_address("127.0.0.1")};
       try {
         response = router.route(request);
       } catch (const std::exception&) {
