@@ -191,14 +191,16 @@ test-tsan: deps test-tools
 
 # The word finder's search against a naive scan (Google Benchmark), then netsvcd against its
 # peers (bench/run.py: reference server, inetd, xinetd, systemd-socket-activate, nginx), 3
-# rounds of every workload at 1, 64 and 1,024 clients: about 13 minutes.
+# rounds of every workload at 1, 64 and 1,024 clients, and hello and the word finder without and
+# with a scraped metrics listener: about 15 minutes.
 bench: build bench-deps
 	$(BUILD_DIR)/bench/wordfinder_bench --benchmark_repetitions=3 \
 	  --benchmark_report_aggregates_only=true
 	python3 bench/run.py --build-dir $(BUILD_DIR) --peers-cache $(BENCH_PEERS) \
 	  --out $(or $(BENCH_OUT),bench/results) $(BENCH_ARGS)
 
-# The same peers and targets in about a minute: one round of 1 s runs, mostly at 64 clients.
+# The same peers and targets in a little over a minute: one round of 2 s runs, mostly at 64
+# clients.
 bench-smoke: build bench-deps
 	python3 bench/run.py --smoke --build-dir $(BUILD_DIR) --peers-cache $(BENCH_PEERS) \
 	  --out $(or $(BENCH_OUT),$(BUILD_DIR)/bench-smoke) $(BENCH_ARGS)

@@ -1,12 +1,23 @@
 #!/usr/bin/env python3
 """bench/run.py: netsvcd against its peers on loopback, every peer side by side in one run.
 
-`make bench` runs it in full (3 rounds, every workload at 1, 64 and 1,024 clients, about 13
-minutes); `make bench-smoke` runs `--smoke` (one round, mostly 64 clients, about a minute). It
+`make bench` runs it in full (3 rounds, every workload at 1, 64 and 1,024 clients, about 15
+minutes); `make bench-smoke` runs `--smoke` (one round, mostly 64 clients, about 75 s). It
 starts every server on a free loopback port, runs each (workload, clients) cell for every peer
 in turn, round after round, and prints a table of medians, a table of ratios netsvcd/peer and
 the targets of the issue "the connection path at the hardware limit", met or not. It writes
 results.json, results.md and PNG charts (gnuplot) to --out.
+
+What the metrics cost (issue 13): two more netsvcd processes with the usual listeners (hello,
+time, wordfinder), the second with a `kind: metrics` listener as well, which a thread of this
+script scrapes (GET /metrics, as Prometheus does) once a second while the load runs. hello (64
+clients, one-shot TCP) and the wordfinder (one cached rack, keep-alive, 64 clients) are measured
+on both, interleaved off, on, on, off (on, off, off, on in the next round), and the report gives
+on/off of the rate and of the server's CPU per operation against the target "metrics on >=
+0.97x metrics off". After each run with metrics, the rise of the scraped counters
+(netsvcd_connections_accepted_total for hello, netsvcd_http_requests_total code 200 for the
+wordfinder) must be at least what the load tool completed, or the run fails (exit status 1,
+after the report).
 
 Peers: netsvcd (hello, time, wordfinder), bench/reference_server (one accept loop per core: the
 machine's limit), openbsd-inetd's and xinetd's built-in daytime, systemd-socket-activate
@@ -35,6 +46,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -59,6 +71,25 @@ FLOOD_LETTERS, FLOOD_BLANKS = 18, 2
 # tool is flagged in the report: something else was running.
 OTHERS_WARN_PCT = 10
 
+# The metrics comparison: how often the metrics listener is scraped during a run, and the target
+# of issue 13 ("counters cost nothing measurable"): metrics on >= 0.97x metrics off, in rate and
+# in operations per server CPU second (CPU per operation on/off <= 1/0.97).
+METRICS_SCRAPE_INTERVAL = 1.0
+METRICS_TARGET = 0.97
+METRICS_PEERS = ["metrics-off", "metrics-on"]
+# workload -> (netsvcd listener, the counter scraped to check it counts, its other labels).
+METRICS_WORKLOADS = {
+    "metrics-hello": ("hello", "netsvcd_connections_accepted_total", {}),
+    "metrics-wordfinder": ("wordfinder", "netsvcd_http_requests_total", {"code": "200"}),
+}
+# What Prometheus 2.x sends with a scrape (no Accept-Encoding: the text is read as it comes).
+PROMETHEUS_HEADERS = {
+    "User-Agent": "Prometheus/2.45.0 (bench/run.py)",
+    "Accept": "application/openmetrics-text;version=1.0.0,application/openmetrics-text;"
+              "version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
+    "X-Prometheus-Scrape-Timeout-Seconds": "5",
+}
+
 HALF_REQUEST = r"GET /lexical HTTP/1.1\r\nHost: x\r\n"  # the head without its final CRLF
 FULL_REQUEST = r"GET /lexical HTTP/1.1\r\nHost: x\r\n\r\n"
 
@@ -81,6 +112,10 @@ WORKLOAD_TEXT = {
     "contention-threads": "netsvcd hello, threads: 1 vs threads: 2 (separate processes)",
     "refusals": "netsvcd hello refusing every client (deny: all) vs serving them (processes apart)",
     "contention-flood": "netsvcd hello with and without a wrk flood of 18-letter+2-blank racks",
+    "metrics-hello": "netsvcd hello (one-shot TCP) without and with a metrics listener scraped "
+                     "once a second (separate processes)",
+    "metrics-wordfinder": "one cached rack GET /lexical, keep-alive, without and with a metrics "
+                          "listener scraped once a second (separate processes)",
     **{w[0]: w[1] for w in HTTP_WORKLOADS},
 }
 
@@ -335,6 +370,100 @@ def read_tcp_answer(port):
             data += chunk
 
 
+# ---- Prometheus scrapes ----------------------------------------------------------------------
+
+_SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)")
+_LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+
+
+def prometheus_value(text, name, labels):
+    """The sum of the samples of `name` whose labels include `labels`, in Prometheus's text
+    format; None if there is none."""
+    total = None
+    for line in text.splitlines():
+        m = _SAMPLE.match(line)
+        if not m or m.group(1) != name:
+            continue
+        have = dict(_LABEL.findall(m.group(2) or ""))
+        if all(have.get(k) == v for k, v in labels.items()):
+            total = (total or 0.0) + float(m.group(3))
+    return total
+
+
+class Scraper:
+    """GET /metrics on HOST:port as Prometheus does (one kept-alive connection, a fresh one after
+    a failure), at once and then every `interval` seconds, in a thread of its own from entering
+    a `with` to leaving it. Bounded: at most `max_scrapes` scrapes, each with a 5 s timeout, and
+    the thread stops by itself after `max_seconds` even if never told to; leaving joins it with
+    a deadline."""
+
+    def __init__(self, port, interval, max_scrapes, max_seconds):
+        self.port, self.interval = port, interval
+        self.max_scrapes, self.max_seconds = max_scrapes, max_seconds
+        self.ok = self.failed = 0
+        self.last_error = None
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.loop, name="scraper", daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join(timeout=15)
+        if self.thread.is_alive():
+            raise BenchError(f"the /metrics scraper on port {self.port} did not stop")
+        return False
+
+    def loop(self):
+        deadline = time.monotonic() + self.max_seconds
+        conn = None
+        try:
+            for _ in range(self.max_scrapes):
+                started = time.monotonic()
+                if self.stop.is_set() or started > deadline:
+                    break
+                try:
+                    conn = conn or http.client.HTTPConnection(HOST, self.port, timeout=5)
+                    status, body = scrape_on(conn)
+                    if status == 200 and b"netsvcd_connections_accepted_total" in body:
+                        self.ok += 1
+                    else:
+                        self.failed += 1
+                        self.last_error = f"status {status}, {len(body)} bytes"
+                except (OSError, http.client.HTTPException) as e:
+                    self.failed += 1
+                    self.last_error = f"{type(e).__name__}: {e}"
+                    if conn:
+                        conn.close()
+                    conn = None
+                self.stop.wait(max(0.0, self.interval - (time.monotonic() - started)))
+        finally:
+            if conn:
+                conn.close()
+
+
+def scrape_on(conn):
+    conn.request("GET", "/metrics", headers=PROMETHEUS_HEADERS)
+    response = conn.getresponse()
+    return response.status, response.read()
+
+
+def scrape(port):
+    """One GET /metrics on a fresh connection: the text, or BenchError."""
+    conn = http.client.HTTPConnection(HOST, port, timeout=5)
+    try:
+        status, body = scrape_on(conn)
+    except (OSError, http.client.HTTPException) as e:
+        raise BenchError(f"GET /metrics on port {port}: {type(e).__name__}: {e}") from e
+    finally:
+        conn.close()
+    if status != 200:
+        raise BenchError(f"GET /metrics on port {port}: status {status}: {body[:200]!r}")
+    return body.decode(errors="replace")
+
+
 # ---- the servers -----------------------------------------------------------------------------
 
 class Server:
@@ -373,6 +502,7 @@ class Bench:
         self.xinetd_defaults = None
         self.lexical_body_length = None
         self.index_line = None
+        self.count_failures = []  # metrics-on runs whose scraped counter missed operations
 
     # -- paths ---------------------------------------------------------------------------------
     def tool(self, name):
@@ -599,6 +729,26 @@ http {{
         proc, _ = self.start_netsvcd("netsvcd-refusing", [("hello", port)],
                                      extra=['    deny: ["0.0.0.0/0", "::/0"]'])
         self.servers["refused"] = Server("netsvcd", proc, [port])
+        # What the metrics cost: the usual listeners in a process of their own, without and with
+        # a metrics listener (ports: hello, wordfinder, then metrics).
+        usual = ("hello", "time", "wordfinder")
+        for peer in METRICS_PEERS:
+            kinds = usual + (("metrics",) if peer == "metrics-on" else ())
+            ports = {k: free_port() for k in kinds}
+            proc, _ = self.start_netsvcd(f"netsvcd-{peer}", [(k, ports[k]) for k in kinds])
+            self.servers[peer] = Server("netsvcd", proc, [ports["hello"], ports["wordfinder"]]
+                                        + ([ports["metrics"]] if "metrics" in ports else []))
+            for _ in range(20):  # warm, as the other peers are by reading their answer below
+                read_tcp_answer(ports["hello"])
+            http_get(ports["wordfinder"], "/lexical")
+        metrics_port = self.servers["metrics-on"].ports[2]
+        status, body = http_get(metrics_port, "/healthz")
+        text = scrape(metrics_port)
+        if status != 200 or prometheus_value(text, "netsvcd_connections_accepted_total",
+                                             {"listener": "hello"}) is None:
+            raise BenchError(f"netsvcd's metrics listener: /healthz {status} {body[:100]!r}; "
+                             f"/metrics has no netsvcd_connections_accepted_total for hello: "
+                             f"{text[:300]!r}")
 
         port = free_port()
         proc = self.procs.start([self.tool("reference_server"), HOST, str(port)],
@@ -790,10 +940,61 @@ http {{
         finally:
             self.procs.stop(flood)
 
+    def metrics_cell(self, workload, clients, peer, server):
+        """The load of a metrics-* cell and, for metrics-on, what checks after it that the
+        scraped counter rose by at least what the load tool completed. Reads the counter now,
+        before the measurement; the thread that scrapes during the load is part of it."""
+        listener, series, labels = METRICS_WORKLOADS[workload]
+        labels = {"listener": listener, **labels}
+        hello, wordfinder = server.ports[0], server.ports[1]
+        if workload == "metrics-hello":
+            load = lambda: self.loadgen(hello, clients, self.tcp_expect["netsvcd-hello"])
+        else:
+            http_get(wordfinder, "/lexical")  # the rack is cached: warm
+            load = lambda: self.wrk(wordfinder, clients, "http-lexical-keepalive")
+        if peer != "metrics-on":
+            return load, None
+        a = self.args
+        port = server.ports[2]
+        before = prometheus_value(scrape(port), series, labels)
+        if before is None:
+            raise BenchError(f"/metrics has no {series} for {labels}")
+        state = {}
+
+        def action():
+            limit = a.duration + a.timeout + 30  # as long as the load tool may take
+            with Scraper(port, METRICS_SCRAPE_INTERVAL, int(limit / METRICS_SCRAPE_INTERVAL) + 2,
+                         limit) as scraper:
+                metrics = load()
+            state["scraper"] = scraper
+            return metrics
+
+        def check(metrics):
+            scraper = state["scraper"]
+            after = prometheus_value(scrape(port), series, labels)
+            counted = (after or 0) - before
+            shown = series + "{" + ",".join(f'{k}="{v}"' for k, v in labels.items()) + "}"
+            result = {"scrapes": scraper.ok, "scrape_failures": scraper.failed,
+                      "counter": shown, "counted": counted,
+                      "count_ok": after is not None and counted >= metrics["ops"]}
+            if scraper.last_error:
+                result["scrape_error"] = scraper.last_error
+            if not result["count_ok"]:
+                message = (f"ERROR: {workload}: the scraped {shown} rose by {counted:.0f} during "
+                           f"the run, but the load tool completed {metrics['ops']}: netsvcd's "
+                           f"counters miss some")
+                self.count_failures.append(message)
+                log(f"run.py: {message}")
+            return result
+        return action, check
+
     def run_cell(self, round_no, workload, clients, peer):
         server = self.servers[peer if workload != "contention-flood" else "netsvcd-hello"]
         port = server.ports[0]
-        if workload == "tcp-oneshot":
+        check = None
+        if workload in METRICS_WORKLOADS:
+            action, check = self.metrics_cell(workload, clients, peer, server)
+        elif workload == "tcp-oneshot":
             action = lambda: self.loadgen(port, clients, self.tcp_expect[peer])
         elif workload == "contention-threads":
             action = lambda: self.loadgen(port, clients, 12)
@@ -808,6 +1009,8 @@ http {{
                 http_get(port, HTTP_BY_NAME[workload][2])  # the rack is cached: warm
             action = lambda: self.wrk(port, clients, workload)
         metrics = self.measure(server, action)
+        if check:
+            metrics.update(check(metrics))
         if peer == "flood":
             # The server's CPU went to the flood too: per hello connection it means nothing.
             metrics["server_cpu_us_per_op"] = None
@@ -819,7 +1022,9 @@ http {{
         log(f"  r{round_no} {workload:<24} c={clients:<5} {peer:<16} "
             f"{record['rate']:>10.0f}/s  p99 {record['p99_ms']:8.3f} ms  "
             f"cpu {cpu if cpu is None else round(cpu, 1)} us/op  errors {errors}"
-            + (f"  flood {record['flood_rate']:.0f}/s" if "flood_rate" in record else ""))
+            + (f"  flood {record['flood_rate']:.0f}/s" if "flood_rate" in record else "")
+            + (f"  scrapes {record['scrapes']} (failed {record['scrape_failures']}), counted "
+               f"{record['counted']:.0f} of {record['ops']}" if "counted" in record else ""))
 
     # -- memory --------------------------------------------------------------------------------
     def hold(self, port, send, expect):
@@ -1005,6 +1210,8 @@ http {{
         cells.append(("refusals", 64, ["served", "refused"]))
         cells.append(("contention-flood", 64, ["quiet", "flood"]))
         cells.append(("contention-flood", 1, ["quiet", "flood"]))
+        for name in METRICS_WORKLOADS:
+            cells.append((name, 64, METRICS_PEERS))
         if a.only:
             cells = [c for c in cells if re.search(a.only, c[0])]
         available = []
@@ -1026,8 +1233,15 @@ http {{
         for round_no in range(1, a.rounds + 1):
             log(f"run.py: round {round_no} of {a.rounds}")
             for workload, clients, peers in cells:
-                shift = (round_no - 1) % len(peers)
-                for peer in peers[shift:] + peers[:shift]:
+                if workload in METRICS_WORKLOADS:
+                    # Twice each, interleaved off, on, on, off (then on, off, off, on): a drift
+                    # of the machine's load during the pair weighs on both alike.
+                    first = peers if round_no % 2 else peers[::-1]
+                    order = first + first[::-1]
+                else:
+                    shift = (round_no - 1) % len(peers)
+                    order = peers[shift:] + peers[:shift]
+                for peer in order:
                     self.run_cell(round_no, workload, clients, peer)
             if not a.only or re.search(a.only, "memory"):
                 self.memory_round(round_no)
@@ -1098,6 +1312,8 @@ def ratio_rows(bench, medians):
             pairs = [("threads-2", "threads-1")]
         elif workload == "refusals":
             pairs = [("refused", "served")]
+        elif workload in METRICS_WORKLOADS:
+            pairs = [("metrics-on", "metrics-off")]
         else:
             pairs = [("flood", "quiet")]
         for mine, other in pairs:
@@ -1113,8 +1329,8 @@ def ratio_rows(bench, medians):
 
 
 def order_of(workload):
-    names = ["tcp-oneshot"] + [w[0] for w in HTTP_WORKLOADS] + ["contention-threads",
-                                                               "refusals", "contention-flood"]
+    names = (["tcp-oneshot"] + [w[0] for w in HTTP_WORKLOADS]
+             + ["contention-threads", "refusals", "contention-flood"] + list(METRICS_WORKLOADS))
     return names.index(workload) if workload in names else len(names)
 
 
@@ -1228,6 +1444,30 @@ def targets(bench, medians, memory):
             f"{'s' if clients > 1 else ''})",
             flooded - quiet if quiet is not None and flooded is not None else None, 2.0, "<=",
             unit=" ms")
+    for workload, (listener, series, _labels) in METRICS_WORKLOADS.items():
+        what = "connections" if workload == "metrics-hello" else "requests"
+        name = "hello" if workload == "metrics-hello" else "wordfinder one cached rack keep-alive"
+        on, off = (medians.get((workload, 64, p)) for p in ("metrics-on", "metrics-off"))
+        add(f"metrics on vs off (scraped every {METRICS_SCRAPE_INTERVAL:g} s): {name}, 64 "
+            f"clients: {what}/s", ratio(on and on["rate"], off and off["rate"]),
+            METRICS_TARGET, ">=",
+            note=f"{on['rate']:,.0f} vs {off['rate']:,.0f}/s" if on and off else None)
+        cpu_on, cpu_off = (m and m["server_cpu_us_per_op"] for m in (on, off))
+        add(f"metrics on vs off: {name}, 64 clients: server CPU per {what[:-1]} "
+            f"(1/{METRICS_TARGET:g})", ratio(cpu_on, cpu_off), 1 / METRICS_TARGET, "<=",
+            note=f"{cpu_on:.2f} vs {cpu_off:.2f} us" if cpu_on and cpu_off else None)
+        runs = [r for r in bench.records if r["workload"] == workload and "counted" in r]
+        bad = [r for r in runs if not r["count_ok"]]
+        counter = runs[0]["counter"] if runs else f'{series}{{listener="{listener}"}}'
+        lines.append({
+            "target": f"metrics on: the scraped {counter} rose by >= the {what} the load tool "
+                      f"completed, every run",
+            "measured": (f"{len(runs) - len(bad)} of {len(runs)} runs; least margin "
+                         f"{min(r['counted'] - r['ops'] for r in runs):+,.0f}; "
+                         f"{sum(r['scrapes'] for r in runs)} scrapes, "
+                         f"{sum(r['scrape_failures'] for r in runs)} failed") if runs
+                        else "not measured",
+            "status": "n/a" if not runs else "NOT met" if bad else "met"})
     return lines
 
 
@@ -1271,8 +1511,10 @@ def tables(bench, medians, ratios, memory, target_lines, markdown):
     a = bench.args
     settings = (f"{a.rounds} round(s), {a.duration} s per run, per-connection timeout "
                 f"{a.timeout} s,"
-                f" loadgen --threads {LOADGEN_THREADS}, wrk -t2 (-t1 at 1 client); medians over "
-                f"rounds; errors summed over rounds; whole run {bench.elapsed / 60:.1f} min")
+                f" loadgen --threads {LOADGEN_THREADS}, wrk -t2 (-t1 at 1 client); metrics "
+                f"listener scraped every {METRICS_SCRAPE_INTERVAL:g} s in the metrics-on runs; "
+                f"medians over rounds; errors summed over rounds; whole run "
+                f"{bench.elapsed / 60:.1f} min")
     out.append(f"- settings: {settings}" if markdown else f"  settings: {settings}")
     for k, v in bench.peer_notes.items():
         out.append(f"- {k}: {v}" if markdown else f"  {k}: {v}")
@@ -1407,6 +1649,26 @@ def charts(bench, medians, out_dir):
     return written
 
 
+def metrics_overhead(bench, ratios):
+    """results.json's summary of the metrics comparison: on/off per workload, and the checks."""
+    out = {}
+    for workload in METRICS_WORKLOADS:
+        row = next((r for r in ratios if r["workload"] == workload), None)
+        runs = [r for r in bench.records if r["workload"] == workload and "counted" in r]
+        if not row and not runs:
+            continue
+        out[workload] = {
+            "target": f"metrics on >= {METRICS_TARGET}x metrics off (rate; CPU per op on/off "
+                      f"<= 1/{METRICS_TARGET})",
+            "rate_on_over_off": row and row["rate"],
+            "cpu_per_op_on_over_off": row and row["cpu_per_op"],
+            "count_checks": [{k: r.get(k) for k in ("round", "counter", "counted", "ops",
+                                                    "count_ok", "scrapes", "scrape_failures",
+                                                    "scrape_error") if k in r} for r in runs],
+        }
+    return out
+
+
 def write_report(bench):
     out_dir = bench.args.out
     os.makedirs(out_dir, exist_ok=True)
@@ -1429,6 +1691,7 @@ def write_report(bench):
                      "loadgen_threads": LOADGEN_THREADS, "memory_connections": MEMORY_CONNECTIONS,
                      "flood": {"connections": FLOOD_CONNECTIONS, "letters": FLOOD_LETTERS,
                                "blanks": FLOOD_BLANKS},
+                     "metrics_scrape_interval_s": METRICS_SCRAPE_INTERVAL,
                      "elapsed_s": round(bench.elapsed, 1)},
         "peer_notes": bench.peer_notes,
         "runs": bench.records,
@@ -1437,6 +1700,7 @@ def write_report(bench):
                         order_of(kv[0][0]), kv[0][1], kv[0][2]))],
         "ratios": ratios, "memory_rounds": bench.memory, "memory": memory,
         "xinetd_default_limits": bench.xinetd_defaults, "targets": target_lines, "charts": pngs,
+        "metrics_overhead": metrics_overhead(bench, ratios),
     }
     with open(os.path.join(out_dir, "results.json"), "w") as f:
         json.dump(doc, f, indent=1)
@@ -1459,7 +1723,7 @@ def parse_args():
     p.add_argument("--peers-cache", help="where the unpacked openbsd-inetd is kept between runs "
                                          "(default BUILD_DIR/bench-peers)")
     p.add_argument("--smoke", action="store_true",
-                   help="about a minute: one round, 2 s runs, 64 clients (plus the runs the "
+                   help="about 75 s: one round, 2 s runs, 64 clients (plus the runs the "
                         "targets need at 1 and 1,024)")
     p.add_argument("--quick", action="store_true",
                    help="the full matrix once with 1 s runs (to test the harness)")
@@ -1505,6 +1769,12 @@ def main():
         bench.machine_info = Bench.machine()
         bench.run()
         write_report(bench)
+        if bench.count_failures:
+            for message in bench.count_failures:
+                log(f"run.py: {message}")
+            log("run.py: failed: the metrics counters did not count every operation "
+                "(see the Targets table)")
+            return 1
         return 0
     except KeyboardInterrupt:
         log("run.py: interrupted: stopping every server")
