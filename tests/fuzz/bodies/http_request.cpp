@@ -182,9 +182,8 @@ std::vector<Answer> predict(std::string_view input, const wordfinder::Wordfinder
 
 // The second pass: `input` from a client through the real session; what the client received.
 std::string through_session(std::string_view input, const wordfinder::WordfinderRouter& router) {
-  static const auto listener =
-      std::make_shared<connection::ListenerInfo>("fuzz", std::chrono::seconds(10),
-                                                 std::make_shared<connection::ListenerStats>());
+  static const auto listener = std::make_shared<connection::ListenerInfo>(
+      "fuzz", std::chrono::seconds(10), std::make_shared<connection::ListenerStats>());
   int fds[2];
   check(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) == 0,
         std::string("socketpair: ") + std::strerror(errno));
