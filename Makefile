@@ -123,10 +123,10 @@ install-missing:
 configure: deps
 	@[ -f $(BUILD_DIR)/Makefile ] || \
 	  cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) \
-	    -DNETSVCD_TEST_TOOLS=$(TEST_TOOLS_DIR) >/dev/null
+	    -DNETSVCD_TEST_TOOLS="$(TEST_TOOLS_DIR)" >/dev/null
 
 test-tools: deps
-	@SUDO=$(SUDO) bash tests/tools/fetch.sh $(TEST_TOOLS_DIR) $(TEST_TOOL_PACKAGES)
+	@SUDO=$(SUDO) bash tests/tools/fetch.sh "$(TEST_TOOLS_DIR)" $(TEST_TOOL_PACKAGES)
 
 build: configure
 	cmake --build $(BUILD_DIR) -j $(JOBS)
@@ -141,7 +141,7 @@ test: build test-tools
 asan: deps test-tools
 	@[ -f $(ASAN_DIR)/Makefile ] || \
 	  cmake -S . -B $(ASAN_DIR) -DCMAKE_BUILD_TYPE=Debug \
-	    -DNETSVCD_SANITIZE=address,undefined -DNETSVCD_TEST_TOOLS=$(TEST_TOOLS_DIR) >/dev/null
+	    -DNETSVCD_SANITIZE=address,undefined -DNETSVCD_TEST_TOOLS="$(TEST_TOOLS_DIR)" >/dev/null
 	cmake --build $(ASAN_DIR) -j $(JOBS)
 	ctest --test-dir $(ASAN_DIR) --output-on-failure -j $(JOBS)
 
@@ -176,7 +176,7 @@ TSAN_RUN_OPTIONS = halt_on_error=1 second_deadlock_stack=1 exitcode=66
 test-tsan: deps test-tools
 	@[ -f $(TSAN_DIR)/Makefile ] || \
 	  cmake -S . -B $(TSAN_DIR) -DCMAKE_BUILD_TYPE=Debug -DNETSVCD_SANITIZE=thread \
-	    -DNETSVCD_TEST_TOOLS=$(TEST_TOOLS_DIR) >/dev/null
+	    -DNETSVCD_TEST_TOOLS="$(TEST_TOOLS_DIR)" >/dev/null
 	cmake --build $(TSAN_DIR) -j $(JOBS)
 	@rm -rf "$(TSAN_REPORTS)" && mkdir -p -m 1777 "$(TSAN_REPORTS)"
 	@reports=$$(cd "$(TSAN_REPORTS)" && pwd) || exit 1; \
