@@ -59,9 +59,11 @@ metrics::DaemonState::Snapshot known_state(metrics::DaemonState::SystemClock::ti
                                reported.dictionary_words = 42;
                                return reported;
                              }});
-  // Keeps `still_open` counted while the snapshot is looked at.
-  static std::vector<ListenerStats::Open> held;
-  held.push_back(std::move(still_open));
+  // Keeps `still_open` counted while the snapshot is looked at; with its load, which must
+  // outlive it (a pair destroys its second member first).
+  static std::vector<std::pair<std::shared_ptr<connection::ListenerLoad>, ListenerStats::Open>>
+      held;
+  held.emplace_back(hello, std::move(still_open));
   return state;
 }
 
