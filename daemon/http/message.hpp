@@ -56,6 +56,9 @@ struct Response {
   std::string_view content_type = "application/json";  // text that outlives the response
   std::string_view allow;    // the Allow header's value (with a 405), text that outlives it
   unsigned retry_after = 0;  // seconds, for a Retry-After header (with a 503); 0 for none
+  // More header lines, each ending in CRLF (at most kMaxExtraHeaders bytes): text that outlives
+  // the response, rendered once, such as the web page's Content-Security-Policy.
+  std::string_view headers;
   // Room for the word finder's {"cached":false,"client":"<the longest IPv6 address>",
   InlineText<80> prefix;
   std::shared_ptr<const std::string> shared;

@@ -64,6 +64,7 @@ std::string_view format_head(HeadBuffer& out, const Response& response, int vers
   if (!response.allow.empty()) head << "Allow: " << response.allow << "\r\n";
   if (response.retry_after > 0)
     head << "Retry-After: " << std::size_t{response.retry_after} << "\r\n";
+  head << response.headers;
   // HTTP/1.1 keeps a connection unless told otherwise, HTTP/1.0 closes it unless told otherwise.
   if (version >= 11 && !keep_alive) head << "Connection: close\r\n";
   if (version < 11 && keep_alive) head << "Connection: keep-alive\r\n";

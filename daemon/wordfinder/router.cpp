@@ -6,6 +6,8 @@
 #include <charconv>
 #include <chrono>
 
+#include "http/accept.hpp"
+
 namespace netsvcd::wordfinder {
 namespace {
 
@@ -119,6 +121,7 @@ WordfinderRouter::WordfinderRouter(std::shared_ptr<const WordIndex> index,
     : index_(std::move(index)),
       settings_(settings),
       usage_(std::make_shared<const std::string>(usage(settings))),
+      page_(settings.limits),
       cache_(settings.cache_entries) {}
 
 http::Response WordfinderRouter::route(const http::Request& request) const {
@@ -129,11 +132,23 @@ http::Response WordfinderRouter::route(const http::Request& request) const {
     return response;
   }
   const std::string_view segment = request.path.substr(1);
-  if (segment.empty()) return http::text_response(200, "text/plain; charset=utf-8", usage_);
+  if (segment.empty()) return front(request.accept);
   if (segment.find('/') != std::string_view::npos || segment == "favicon.ico") {
     return http::error_response(404, "not found: the API is GET /<rack>; GET / explains it");
   }
   return find_words(segment, request.query, request.client);
+}
+
+http::Response WordfinderRouter::front(std::string_view accept) const {
+  // Only a client that names text/html gets the page: curl's */* and scripts keep the text.
+  if (http::accepts_media_type(accept, "text/html")) {
+    auto response = http::text_response(200, "text/html; charset=utf-8", page_.html());
+    response.headers = WebPage::headers();
+    return response;
+  }
+  auto response = http::text_response(200, "text/plain; charset=utf-8", usage_);
+  response.headers = kVaryAccept;
+  return response;
 }
 
 bool WordfinderRouter::costly(const http::Request& request) const {

@@ -9,6 +9,7 @@
 
 #include "http/message.hpp"
 #include "wordfinder/answer_cache.hpp"
+#include "wordfinder/page.hpp"
 #include "wordfinder/rack.hpp"
 #include "wordfinder/word_index.hpp"
 
@@ -34,12 +35,15 @@ class WordfinderRouter final : public http::Router {
   AnswerCacheStats cache_stats() const { return cache_.stats(); }
 
  private:
+  // GET /: the web page or the usage text, as `accept` asks.
+  http::Response front(std::string_view accept) const;
   http::Response find_words(std::string_view segment, std::string_view query,
                             const boost::asio::ip::address& client) const;
 
   std::shared_ptr<const WordIndex> index_;
   RouterSettings settings_;
   std::shared_ptr<const std::string> usage_;  // GET /
+  WebPage page_;                               // GET / with Accept: text/html
   mutable AnswerCache cache_;  // thread-safe; a cache does not change what route() answers
 };
 
