@@ -2,9 +2,13 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <chrono>
+#include <optional>
+
+#include "wordfinder/score.hpp"
 
 #include "http/accept.hpp"
 
@@ -20,6 +24,9 @@ std::string usage(const RouterSettings& settings) {
          "  GET /<rack>?min_length=N    only words of at least N letters (default " +
          std::to_string(settings.min_length) +
          ")\n"
+         "  GET /<rack>?sort=score      highest Scrabble score first (default sort=length)\n"
+         "  GET /<rack>?details=1       adds \"details\": each word's score and the letters its\n"
+         "                              blanks stood for\n"
          "\n"
          "A rack is letters a-z (any case) and _ for blanks: at most " +
          std::to_string(settings.limits.max_tiles) + " tiles, " +
@@ -60,24 +67,118 @@ http::Response bad_request(const std::string& message) {
   return http::error_response(400, message);
 }
 
+enum class Order { length, score };
+
+// What a request asks beside its rack: everything that changes an answer.
+struct AnswerOptions {
+  std::size_t min_length;
+  Order order = Order::length;
+  bool details = false;
+
+  // The rack's key, then the options that change the answer, in one canonical spelling:
+  // "aelrrx__?details&sort=score". min_length is the cache's own key.
+  std::string cache_key(const Rack& rack) const {
+    std::string key = rack.key();
+    if (details) key += "?details";
+    if (order == Order::score) key += details ? "&sort=score" : "?sort=score";
+    return key;
+  }
+};
+
+// A parameter's value as a switch: "1" or "true" (or no value) is on, "0" or "false" off.
+std::optional<bool> parse_switch(std::string_view value, bool present_without_value) {
+  if (value == "1" || value == "true" || (value.empty() && present_without_value)) return true;
+  if (value == "0" || value == "false") return false;
+  return std::nullopt;
+}
+
+// Reads min_length, sort and details from the query into `options`; the message for a 400, or
+// nullopt. A parameter given twice takes its last value.
+std::optional<std::string> parse_query(std::string_view query, AnswerOptions& options) {
+  for (std::string_view rest = query; !rest.empty();) {
+    const auto amp = rest.find('&');
+    const std::string_view pair = rest.substr(0, amp);
+    rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
+    if (pair.empty()) continue;
+    const auto equals = pair.find('=');
+    const std::string_view name = pair.substr(0, equals);
+    const std::string_view value =
+        equals == std::string_view::npos ? std::string_view() : pair.substr(equals + 1);
+    if (name == "min_length") {
+      std::size_t min_length = 0;
+      const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), min_length);
+      if (ec != std::errc{} || end != value.data() + value.size() || value.empty() ||
+          min_length < 1 || min_length > kMaxMinLength) {
+        return "min_length must be a whole number from 1 to " + std::to_string(kMaxMinLength);
+      }
+      options.min_length = min_length;
+    } else if (name == "sort") {
+      if (value == "length") {
+        options.order = Order::length;
+      } else if (value == "score") {
+        options.order = Order::score;
+      } else {
+        return "sort must be length or score";
+      }
+    } else if (name == "details") {
+      const auto details = parse_switch(value, equals == std::string_view::npos);
+      if (!details) return "details must be 1 or 0";
+      options.details = *details;
+    } else {
+      return "unknown parameter \"" + std::string(name) +
+             "\" (expected min_length, sort or details)";
+    }
+  }
+  return std::nullopt;
+}
+
+struct ScoredWord {
+  std::string_view word;
+  WordScore score;
+};
+
 // The members of an answer that every request for it shares, as JSON readers sort them, after
-// "cached" and "client": "count":3,"min_length":2,"possibilities":["abc","cab"],"rack":"abc",
-// Words and racks are letters and '_' only, so nothing needs escaping.
-std::string render(std::string_view rack_key, std::size_t min_length,
+// "cached" and "client": "count":3,"details":[...],"min_length":2,"possibilities":["abc","cab"],
+// "rack":"abc", with "details" only when asked. Words and racks are letters and '_' only, so
+// nothing needs escaping. `words` come longest first, then alphabetical.
+std::string render(std::string_view rack_key, const Rack& rack, const AnswerOptions& options,
                    const std::vector<std::string_view>& words) {
+  std::vector<ScoredWord> scored;
+  if (options.order == Order::score || options.details) {
+    scored.reserve(words.size());
+    for (const auto word : words)
+      scored.push_back({word, score_word(word, rack)});
+  }
+  if (options.order == Order::score) {
+    std::sort(scored.begin(), scored.end(), [](const ScoredWord& a, const ScoredWord& b) {
+      return a.score.score != b.score.score ? a.score.score > b.score.score : a.word < b.word;
+    });
+  }
+  const auto word_at = [&](std::size_t i) { return scored.empty() ? words[i] : scored[i].word; };
+
   const std::string count = std::to_string(words.size());
-  const std::string min = std::to_string(min_length);
+  const std::string min = std::to_string(options.min_length);
   std::size_t size = 64 + count.size() + min.size() + rack_key.size();
   for (const auto word : words)
-    size += word.size() + 3;
+    size += (options.details ? 2 * word.size() + 48 : word.size() + 3);
   std::string json;
   json.reserve(size);
   json.append("\"count\":").append(count);
+  if (options.details) {
+    json.append(",\"details\":[");
+    for (std::size_t i = 0; i < scored.size(); ++i) {
+      if (i > 0) json += ',';
+      json.append("{\"word\":\"").append(scored[i].word);
+      json.append("\",\"score\":").append(std::to_string(scored[i].score.score));
+      json.append(",\"blanks\":\"").append(scored[i].score.blanks).append("\"}");
+    }
+    json += ']';
+  }
   json.append(",\"min_length\":").append(min);
   json.append(",\"possibilities\":[");
   for (std::size_t i = 0; i < words.size(); ++i) {
     if (i > 0) json += ',';
-    json.append("\"").append(words[i]).append("\"");
+    json.append("\"").append(word_at(i)).append("\"");
   }
   json.append("],\"rack\":\"").append(rack_key).append("\",");
   return json;
@@ -167,39 +268,22 @@ http::Response WordfinderRouter::find_words(std::string_view segment, std::strin
                                             const boost::asio::ip::address& client) const {
   const auto started = std::chrono::steady_clock::now();
 
-  std::size_t min_length = settings_.min_length;
-  for (std::string_view rest = query; !rest.empty();) {
-    const auto amp = rest.find('&');
-    const std::string_view pair = rest.substr(0, amp);
-    rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
-    if (pair.empty()) continue;
-    const auto equals = pair.find('=');
-    const std::string_view name = pair.substr(0, equals);
-    const std::string_view value =
-        equals == std::string_view::npos ? std::string_view() : pair.substr(equals + 1);
-    if (name != "min_length") {
-      return bad_request("unknown parameter \"" + std::string(name) + "\" (expected min_length)");
-    }
-    const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), min_length);
-    if (ec != std::errc{} || end != value.data() + value.size() || value.empty() ||
-        min_length < 1 || min_length > kMaxMinLength) {
-      return bad_request("min_length must be a whole number from 1 to " +
-                         std::to_string(kMaxMinLength));
-    }
-  }
+  AnswerOptions options{settings_.min_length};
+  if (auto error = parse_query(query, options)) return bad_request(*error);
 
   const auto decoded = percent_decode(segment);
   if (!decoded) return bad_request("bad percent-encoding in the rack");
   const ParsedRack parsed = parse_rack(*decoded, settings_.limits);
   if (!parsed.rack) return bad_request(parsed.message);
-  const std::string key = parsed.rack->key();
+  const std::string key = options.cache_key(*parsed.rack);
 
-  auto answer = cache_.lookup(key, min_length);
+  auto answer = cache_.lookup(key, options.min_length);
   const bool cached = answer != nullptr;
   if (!cached) {
     answer = std::make_shared<const Answer>(
-        Answer{render(key, min_length, index_->search(*parsed.rack, min_length))});
-    cache_.insert(key, min_length, answer);
+        Answer{render(parsed.rack->key(), *parsed.rack, options,
+                      index_->search(*parsed.rack, options.min_length))});
+    cache_.insert(key, options.min_length, answer);
   }
   http::Response response;
   response.cache = cached ? http::CacheUse::hit : http::CacheUse::miss;

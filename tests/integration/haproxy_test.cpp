@@ -139,23 +139,8 @@ listeners:
 
 // One keep-alive request through HAProxy; the whole answer, or "" if the connection ended first.
 std::string exchange(Connection& connection, std::string_view path) {
-  connection.send(fmt::format("GET {} HTTP/1.1\r\nHost: test\r\n\r\n", path));
-  std::string answer;
-  std::size_t head_end = std::string::npos;
-  while ((head_end = answer.find("\r\n\r\n")) == std::string::npos) {
-    const auto more = connection.read_some();
-    if (more.empty()) return {};
-    answer += more;
-  }
-  const auto at = answer.find("Content-Length: ");
-  if (at == std::string::npos) return answer;
-  const auto length = std::stoul(answer.substr(at + 16));
-  while (answer.size() < head_end + 4 + length) {
-    const auto more = connection.read_some();
-    if (more.empty()) return {};
-    answer += more;
-  }
-  return answer;
+  auto answer = http_get(connection, path);
+  return answer.complete ? std::move(answer.text) : std::string();
 }
 
 // A client looping through HAProxy until told to stop (or its bounds): every answer checked.

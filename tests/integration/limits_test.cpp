@@ -26,25 +26,11 @@ using Clock = std::chrono::steady_clock;
 constexpr std::string_view kDictionary = "a\nab\nabc\nbad\ncab\n";
 
 // One request on `connection`, kept alive; returns the status line, after reading the whole
-// answer (head, then Content-Length bytes).
+// answer, or "closed: " and what came if the server closed before the head was whole.
 std::string exchange(Connection& connection, std::string_view path = "/abc") {
-  connection.send(fmt::format("GET {} HTTP/1.1\r\nHost: test\r\n\r\n", path));
-  std::string answer;
-  std::size_t head_end = std::string::npos;
-  while ((head_end = answer.find("\r\n\r\n")) == std::string::npos) {
-    const auto more = connection.read_some();
-    if (more.empty()) return "closed: " + answer;
-    answer += more;
-  }
-  const auto length_at = answer.find("Content-Length: ");
-  REQUIRE(length_at != std::string::npos);
-  const auto length = std::stoul(answer.substr(length_at + 16));
-  while (answer.size() < head_end + 4 + length) {
-    const auto more = connection.read_some();
-    if (more.empty()) break;
-    answer += more;
-  }
-  return answer.substr(0, answer.find("\r\n"));
+  const auto answer = http_get(connection, path);
+  if (answer.text.find("\r\n\r\n") == std::string::npos) return "closed: " + answer.text;
+  return answer.text.substr(0, answer.text.find("\r\n"));
 }
 
 // The whole answer to a request on a connection the server closes.

@@ -76,18 +76,9 @@ std::string status_line(const std::string& answer) {
 
 // One keep-alive request and its whole answer (head, then Content-Length bytes).
 std::string exchange(Connection& connection, std::string_view path) {
-  connection.send(fmt::format("GET {} HTTP/1.1\r\nHost: test\r\n\r\n", path));
-  std::string answer;
-  std::size_t head_end = std::string::npos;
-  while ((head_end = answer.find("\r\n\r\n")) == std::string::npos) {
-    const auto more = connection.read_some();
-    REQUIRE_FALSE(more.empty());
-    answer += more;
-  }
-  const auto length = std::stoul(answer.substr(answer.find("Content-Length: ") + 16));
-  while (answer.size() < head_end + 4 + length)
-    answer += connection.read_some();
-  return answer;
+  auto answer = http_get(connection, path);
+  REQUIRE(answer.complete);
+  return std::move(answer.text);
 }
 
 std::string words_config(std::uint16_t hello, std::uint16_t words, std::uint16_t closed,

@@ -152,6 +152,29 @@ TEST_CASE("wordfinder folds case, takes _ as a blank tile, and honours min_lengt
   CHECK(json_of(curl({server.url("/__?min_length=1")}))["possibilities"] == Words{"ab", "be", "a"});
 }
 
+TEST_CASE("wordfinder scores words and sorts by score on request", "[wordfinder][score]") {
+  Wordfinder server;
+  // b3 e1 a1 and a blank for d: 5; every two- and three-letter word here scores 4.
+  const auto by_score = curl({server.url("/ab_e?sort=score&details=1")});
+  CHECK(by_score.status == 200);
+  CHECK(by_score.body.starts_with(
+      R"({"cached":false,"client":"127.0.0.1","count":7,"details":[)"
+      R"({"word":"bead","score":5,"blanks":"d"},{"word":"ab","score":4,"blanks":""},)"
+      R"({"word":"abc","score":4,"blanks":"c"},{"word":"bad","score":4,"blanks":"d"},)"
+      R"({"word":"be","score":4,"blanks":""},{"word":"cab","score":4,"blanks":"c"},)"
+      R"({"word":"dab","score":4,"blanks":"d"}],"min_length":2,)"
+      R"("possibilities":["bead","ab","abc","bad","be","cab","dab"],"rack":"abe_","time":)"));
+  // The default order and members are today's, and it is cached apart from the scored answer.
+  const auto plain = json_of(curl({server.url("/ab_e")}));
+  CHECK(plain["cached"] == false);
+  CHECK(plain.size() == 7);
+  CHECK(plain["possibilities"] == Words{"bead", "abc", "bad", "cab", "dab", "ab", "be"});
+  CHECK(json_of(curl({server.url("/e_ba?details=1&sort=score")}))["cached"] == true);
+  const auto bad = curl({server.url("/ab_e?sort=points")});
+  CHECK(bad.status == 400);
+  CHECK(bad.body == "{\"error\":\"sort must be length or score\"}\n");
+}
+
 TEST_CASE("wordfinder marks answers from its cache, and evicts the least recently used",
           "[wordfinder][cache]") {
   Wordfinder server("    cache_entries: 1");
@@ -175,7 +198,7 @@ TEST_CASE("wordfinder answers every error with JSON and the right status", "[wor
   expect(curl({server.url("/abc?min_length=x")}), 400,
          "min_length must be a whole number from 1 to 64");
   expect(curl({server.url("/abc?color=red")}), 400,
-         "unknown parameter \"color\" (expected min_length)");
+         "unknown parameter \"color\" (expected min_length, sort or details)");
   expect(curl({server.url("/a/b")}), 404, "not found: the API is GET /<rack>; GET / explains it");
   const auto post = curl({"-X", "POST", server.url("/abc")});
   expect(post, 405, "method POST not allowed (expected GET or HEAD)");

@@ -7,6 +7,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -173,6 +175,34 @@ std::string fetch(std::string_view address, std::uint16_t port, std::string_view
   Connection connection(address, port, timeout);
   if (!request.empty()) connection.send(request);
   return connection.read_to_end(timeout);
+}
+
+HttpAnswer http_get(Connection& connection, std::string_view path) {
+  connection.send("GET " + std::string(path) + " HTTP/1.1\r\nHost: test\r\n\r\n");
+  HttpAnswer answer;
+  std::size_t head_end = std::string::npos;
+  while ((head_end = answer.text.find("\r\n\r\n")) == std::string::npos) {
+    const auto more = connection.read_some();
+    if (more.empty()) return answer;
+    answer.text += more;
+  }
+  // Field names are case-insensitive: HAProxy, for one, sends them in lower case.
+  std::string head = answer.text.substr(0, head_end);
+  std::transform(head.begin(), head.end(), head.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  constexpr std::string_view kLength = "\r\ncontent-length:";
+  const auto length_at = head.find(kLength);
+  if (length_at == std::string::npos) {
+    throw std::runtime_error("an answer without Content-Length: " + answer.text);
+  }
+  const auto length = std::stoul(answer.text.substr(length_at + kLength.size()));
+  while (answer.text.size() < head_end + 4 + length) {
+    const auto more = connection.read_some();
+    if (more.empty()) return answer;
+    answer.text += more;
+  }
+  answer.complete = true;
+  return answer;
 }
 
 bool refused(std::string_view address, std::uint16_t port) {

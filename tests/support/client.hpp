@@ -53,6 +53,14 @@ class Connection {
 std::string fetch(std::string_view address, std::uint16_t port, std::string_view request = {},
                   std::chrono::milliseconds timeout = 5s);
 
+// One kept-alive request, `GET path HTTP/1.1` with `Host: test`, and what came back: the head
+// and then Content-Length bytes. `complete` is false if the server closed before all of it.
+struct HttpAnswer {
+  std::string text;
+  bool complete = false;
+};
+HttpAnswer http_get(Connection& connection, std::string_view path);
+
 // True if a connection to address:port is refused (nothing listens there).
 bool refused(std::string_view address, std::uint16_t port);
 

@@ -309,7 +309,7 @@ TEST_CASE("router: a bad or out of range min_length is 400", "[router]") {
 TEST_CASE("router: an unknown query parameter is 400 naming it", "[router]") {
   const WordfinderRouter router(dictionary(), settings());
   const auto unknown = [](const std::string& name) {
-    return "unknown parameter \"" + name + "\" (expected min_length)";
+    return "unknown parameter \"" + name + "\" (expected min_length, sort or details)";
   };
   check_error(route(router, "/abc?foo=1"), 400, unknown("foo"));
   check_error(route(router, "/abc?foo"), 400, unknown("foo"));
@@ -339,7 +339,7 @@ TEST_CASE("router: an unknown parameter that is not UTF-8 is still a JSON 400", 
     REQUIRE(body.at("error").is_string());
     const auto message = body.at("error").get<std::string>();
     CHECK(message.starts_with("unknown parameter \""));
-    CHECK(message.ends_with("\" (expected min_length)"));
+    CHECK(message.ends_with("\" (expected min_length, sort or details)"));
   }
 }
 
