@@ -41,6 +41,13 @@ BENCH_ARGS ?=
 # Only for `make fuzz`: clang 14 and its runtime libraries, libFuzzer's among them
 # (libclang_rt.fuzzer-x86_64.a is in libclang-rt-14-dev on Debian 12).
 FUZZ_DEPS := clang-14 libclang-rt-14-dev
+# Only for `make test-browser`: Debian's Chromium, which tests/browser/page_test.mjs drives
+# headless through puppeteer-core (from npm, at the version tests/browser/package-lock.json
+# pins). npm comes with the machine's Node.js if it has one; otherwise Debian's npm package
+# brings both (Debian's nodejs has no npm of its own).
+BROWSER_DEPS := chromium
+# Where the test's npm packages, screenshots and daemon log go.
+BROWSER_OUT ?= $(BUILD_DIR)/browser-test
 # Only for `make deb`, beside packaging/debian/control's Build-Depends.
 DEB_TOOLS := dpkg-dev build-essential lintian
 
@@ -67,7 +74,7 @@ DEB_ARCH = $(shell dpkg --print-architecture)
 SOURCES = $(shell git ls-files '*.cpp' '*.hpp' 2>/dev/null)
 
 .PHONY: all deps bench-deps deb-deps e2e-deps fuzz-deps install-missing configure build run \
-        test test-tools asan test-tsan fuzz soak bench bench-smoke \
+        test test-tools browser-deps test-browser asan test-tsan fuzz soak bench bench-smoke \
         deb e2e e2e-upgrade-deb e2e-run check-format format clean
 
 all: build
@@ -136,6 +143,17 @@ run: build
 
 test: build test-tools
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
+
+browser-deps: deps
+	@$(MAKE) --no-print-directory install-missing PACKAGES="$(BROWSER_DEPS)"
+	@command -v npm >/dev/null || $(MAKE) --no-print-directory install-missing PACKAGES="npm"
+
+# The word finder's web page in headless Chromium (tests/browser/): netsvcd on a free loopback
+# port, a rack typed with a blank, the words, scores and sort checked, no console error, CSP
+# violation or request elsewhere; screenshots in $(BROWSER_OUT). About a minute after the first
+# install.
+test-browser: build browser-deps
+	tests/browser/run.sh "$(abspath $(BUILD_DIR))" "$(abspath $(BROWSER_OUT))"
 
 # The whole suite again, daemon included, under AddressSanitizer and UndefinedBehaviorSanitizer.
 asan: deps test-tools

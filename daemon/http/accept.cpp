@@ -50,7 +50,7 @@ bool accepts_media_type(std::string_view accept, std::string_view type) {
     bool acceptable = true;
     // Parameters; the weight is the one named q (others, such as a charset, do not matter).
     for (range = semicolon == std::string_view::npos ? std::string_view()
-                                                      : range.substr(semicolon + 1);
+                                                     : range.substr(semicolon + 1);
          !range.empty();) {
       const auto next = range.find(';');
       const std::string_view parameter = trim(range.substr(0, next));

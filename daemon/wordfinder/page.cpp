@@ -53,9 +53,17 @@ WebPage::WebPage(const RackLimits& limits) {
   header_lines();  // a policy too long for the head fails here, at start-up, not per request
 }
 
-std::string_view WebPage::headers() { return header_lines(); }
-std::string_view WebPage::content_security_policy() { return policy(); }
-std::string_view WebPage::style_hash() { return generated::kPageStyleHash; }
-std::string_view WebPage::script_hash() { return generated::kPageScriptHash; }
+std::string_view WebPage::headers() {
+  return header_lines();
+}
+std::string_view WebPage::content_security_policy() {
+  return policy();
+}
+std::string_view WebPage::style_hash() {
+  return generated::kPageStyleHash;
+}
+std::string_view WebPage::script_hash() {
+  return generated::kPageScriptHash;
+}
 
 }  // namespace netsvcd::wordfinder

@@ -34,7 +34,9 @@ std::string usage(const RouterSettings& settings) {
          " of them blank.\n"
          "The answer is JSON: {\"rack\", \"count\", \"cached\", \"client\", \"time\",\n"
          "\"possibilities\"}, the words longest first, then alphabetical; \"time\" is in\n"
-         "seconds, \"client\" the address the answer went to.\n";
+         "seconds, \"client\" the address the answer went to.\n"
+         "\n"
+         "A browser (Accept: text/html) gets a web page here that does all this.\n";
 }
 
 int hex_value(char c) {

@@ -44,7 +44,7 @@ class WordfinderRouter final : public http::Router {
   std::shared_ptr<const WordIndex> index_;
   RouterSettings settings_;
   std::shared_ptr<const std::string> usage_;  // GET /
-  WebPage page_;                               // GET / with Accept: text/html
+  WebPage page_;                              // GET / with Accept: text/html
   mutable AnswerCache cache_;  // thread-safe; a cache does not change what route() answers
 };
 

@@ -299,6 +299,48 @@ TEST_CASE("wordfinder GET / explains the API in plain text", "[wordfinder]") {
   CHECK(result.status == 200);
   CHECK(result.headers.find("content-type: text/plain") != std::string::npos);
   CHECK(result.body.find("GET /<rack>") != std::string::npos);
+  // curl's own Accept is */*, which is not a browser's.
+  CHECK((result.headers + "\r\n").find("\r\nvary: accept\r\n") != std::string::npos);
+  CHECK(result.headers.find("content-security-policy") == std::string::npos);
+}
+
+TEST_CASE("wordfinder GET / with Accept: text/html is the web page, with its CSP",
+          "[wordfinder][page]") {
+  Wordfinder server;
+  const auto page = curl({"-H", "Accept: text/html", server.url("/")});
+  CHECK(page.status == 200);
+  CHECK(page.headers.find("\r\ncontent-type: text/html; charset=utf-8\r\n") != std::string::npos);
+  CHECK(page.body.starts_with("<!doctype html>"));
+  CHECK(page.body.ends_with("</html>\n"));
+  // The listener's max_letters, filled in.
+  CHECK(page.body.find("data-max-tiles=\"8\" data-max-blanks=\"2\"") != std::string::npos);
+  std::smatch match;
+  REQUIRE(std::regex_search(page.headers, match,
+                            std::regex("\r\ncontent-security-policy: ([^\r]*)\r\n")));
+  const std::string policy = match[1];
+  CHECK(policy.starts_with("default-src 'none'; script-src 'sha256-"));
+  CHECK(std::regex_search(policy, std::regex("; style-src 'sha256-[A-Za-z0-9+/]{43}=';")));
+  CHECK(policy.find("; connect-src 'self';") != std::string::npos);
+  CHECK(policy.find("; frame-ancestors 'none'") != std::string::npos);
+  CHECK(page.headers.find("\r\nx-content-type-options: nosniff\r\n") != std::string::npos);
+  CHECK(page.headers.find("\r\nreferrer-policy: no-referrer\r\n") != std::string::npos);
+  CHECK((page.headers + "\r\n").find("\r\nvary: accept\r\n") != std::string::npos);
+
+  // HEAD: the same head, no body.
+  const auto head = curl({"--head", "-H", "Accept: text/html", server.url("/")});
+  CHECK(head.status == 200);
+  CHECK(head.body.empty());
+  CHECK(head.headers.find(fmt::format("content-length: {}", page.body.size())) !=
+        std::string::npos);
+  CHECK(head.headers.find("content-security-policy: " + policy) != std::string::npos);
+
+  // A browser's navigation Accept; and one that refuses HTML gets the text.
+  const auto browser =
+      curl({"-H", "Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+            server.url("/")});
+  CHECK(browser.body == page.body);
+  const auto refused = curl({"-H", "Accept: text/html;q=0, text/plain", server.url("/")});
+  CHECK(refused.headers.find("content-type: text/plain") != std::string::npos);
 }
 
 TEST_CASE("wordfinder serves 200 requests on one kept-alive connection, then pipelined ones",
