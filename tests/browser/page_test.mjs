@@ -205,8 +205,12 @@ function shownGroups(page) {
   })));
 }
 
-// Waits for the page's fetch of `rack` with `sort`, then for the page to have drawn it.
+// Waits for the page's fetch of `rack` with `sort`, then for the page to have drawn its answer
+// (the page numbers its requests, and marks the results with the one they answer; a page loaded
+// afresh, as by a reload, counts from 1 again, so a mark in `window` tells an old page from it).
 async function answered(page, action, rack, sort) {
+  const before = await page.$eval("#results", (e) => e.dataset.answer || "");
+  await page.evaluate(() => { window.testOldPage = true; });
   const response = page.waitForResponse(
     (r) => new URL(r.url()).pathname === `/${rack}` &&
            new URL(r.url()).searchParams.get("sort") === sort,
@@ -214,10 +218,12 @@ async function answered(page, action, rack, sort) {
   await action();
   const r = await response;
   await page.waitForFunction(
-    (s) => !document.getElementById("results").hidden &&
-           document.getElementById("summary").textContent.includes("from") &&
-           new URLSearchParams(location.search).get("sort") === s,
-    { timeout: WAIT_MS }, sort);
+    (s, old) => {
+      const results = document.getElementById("results");
+      return !results.hidden && ((results.dataset.answer || "") !== old || !window.testOldPage) &&
+             new URLSearchParams(location.search).get("sort") === s;
+    },
+    { timeout: WAIT_MS }, sort, before);
   return r;
 }
 
@@ -342,7 +348,9 @@ async function main() {
     // Sorted by score for the pictures.
     await answered(page, () => page.keyboard.press("ArrowDown"), "q_its", "score");
     await page.screenshot({ path: path.join(outDir, "phone.png"), fullPage: true });
-    await page.setViewport({ width: 1100, height: 760, deviceScaleFactor: 1 });
+    // (Leaving the phone's emulation reloads the page, which asks again.)
+    await answered(page, () => page.setViewport({ width: 1100, height: 760, deviceScaleFactor: 1 }),
+                   "q_its", "score");
     await page.screenshot({ path: path.join(outDir, "desktop.png"), fullPage: true });
 
     // A reload keeps the question (?letters=&sort= in the address).
