@@ -90,6 +90,13 @@ endforeach()
 csp_hash("${style}" style_hash)
 csp_hash("${script}" script_hash)
 
+# C++ compilers need only take string literals of up to 65,536 characters (and clang's
+# -Wpedantic says so past that): a page that large should be split, not embedded whole.
+string(LENGTH "${page}" page_length)
+if(page_length GREATER 65535)
+  message(FATAL_ERROR "${INPUT}: ${page_length} bytes, more than one string literal should hold")
+endif()
+
 set(delimiter "netsvcd_page")
 string(FIND "${page}" ")${delimiter}\"" clash)
 if(NOT clash EQUAL -1)
@@ -111,11 +118,6 @@ inline constexpr std::string_view kPageScriptHash = \"${script_hash}\";
 }  // namespace netsvcd::wordfinder::generated
 ")
 
-# Written only when it changes, so that an unchanged page recompiles nothing.
-set(previous "")
-if(EXISTS "${OUTPUT}")
-  file(READ "${OUTPUT}" previous)
-endif()
-if(NOT previous STREQUAL header)
-  file(WRITE "${OUTPUT}" "${header}")
-endif()
+# Always written, so that its time says it is newer than page.html: the build runs this only
+# when page.html or this script changed.
+file(WRITE "${OUTPUT}" "${header}")

@@ -8,9 +8,8 @@
 #include <chrono>
 #include <optional>
 
-#include "wordfinder/score.hpp"
-
 #include "http/accept.hpp"
+#include "wordfinder/score.hpp"
 
 namespace netsvcd::wordfinder {
 namespace {

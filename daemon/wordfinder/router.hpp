@@ -1,8 +1,9 @@
 // WordfinderRouter: the word-finder HTTP API as a pure function of a request: GET /<rack> answers
 // {"cached", "client", "count", "min_length", "possibilities", "rack", "time"} (and "details"
-// with ?details=1), in length or score order; GET / the usage text; every error a JSON {"error"}
-// with its status. No I/O. Owned by the wordfinder service; immutable apart from its cache, which
-// is thread-safe, so route() may run on many threads at once.
+// with ?details=1), in length or score order; GET / the usage text, or the web page to a client
+// whose Accept names text/html; every error a JSON {"error"} with its status. No I/O. Owned by
+// the wordfinder service; immutable apart from its cache, which is thread-safe, so route() may
+// run on many threads at once.
 #pragma once
 
 #include <cstddef>
