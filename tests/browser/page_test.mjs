@@ -133,6 +133,14 @@ async function waitForPort(port, deadline, exited) {
   }
 }
 
+// The daemon, for the exits that skip main's own stop (the overall deadline, a signal).
+let daemonProcess = null;
+function killDaemon() {
+  if (daemonProcess && daemonProcess.exitCode === null && daemonProcess.signalCode === null) {
+    daemonProcess.kill("SIGKILL");
+  }
+}
+
 async function startDaemon(dictionaryFile) {
   const port = await freePort();
   const config = path.join(outDir, "netsvcd.yaml");
@@ -147,9 +155,15 @@ listeners:
   const log = fs.openSync(path.join(outDir, "netsvcd.log"), "w");
   const daemon = spawn(binary, ["--config", config, "--log-level", "debug"],
                        { stdio: ["ignore", log, log] });
+  daemonProcess = daemon;
   let exitedWith = null;
   daemon.on("exit", (code, signal) => { exitedWith = signal || `status ${code}`; });
-  await waitForPort(port, Date.now() + WAIT_MS, () => exitedWith);
+  try {
+    await waitForPort(port, Date.now() + WAIT_MS, () => exitedWith);
+  } catch (error) {
+    killDaemon();
+    throw error;
+  }
   return {
     port,
     async stop() {
@@ -243,6 +257,8 @@ async function main() {
       args: [
         // As root (CI), Chromium's sandbox needs namespaces a container may not give.
         "--no-sandbox",
+        // A container's /dev/shm is often too small for Chromium's shared memory.
+        "--disable-dev-shm-usage",
         // Nothing but 127.0.0.1: no proxy, no name resolves, no background fetches.
         "--no-proxy-server",
         "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
@@ -393,15 +409,25 @@ async function main() {
     check(problems.length === 1 && /status of 400/.test(problems[0]),
           "the 400 is the only console line", JSON.stringify(problems));
   } finally {
-    if (browser) await browser.close();
-    await daemon.stop();
+    try {
+      if (browser) await browser.close();
+    } finally {
+      await daemon.stop();
+    }
   }
   console.log(failures === 0 ? "browser test passed" : `browser test: ${failures} checks failed`);
   process.exitCode = failures === 0 ? 0 : 1;
 }
 
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.on(signal, () => {
+    killDaemon();
+    process.exit(1);
+  });
+}
 const timer = setTimeout(() => {
   console.error(`browser test: not done within ${TOTAL_MS} ms`);
+  killDaemon();
   process.exit(1);
 }, TOTAL_MS);
 timer.unref();
