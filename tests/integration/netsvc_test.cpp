@@ -1,7 +1,10 @@
 // Integration tests of the netsvc client: the real netsvc binary against the real netsvcd on
 // loopback, and `get` against a scripted HTTP server (support/http_test_server). Outputs and
 // exit codes are compared exactly.
+#include <arpa/inet.h>
 #include <fmt/format.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -11,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 
+#include "netsvc/unique_fd.hpp"
 #include "support/client.hpp"
 #include "support/daemon_process.hpp"
 #include "support/http_test_server.hpp"
@@ -339,6 +343,20 @@ TEST_CASE("netsvc's failures: no such host, refused, garbage, usage", "[netsvc]"
     result = netsvc({"time", target, "--rfc868"});
     CHECK(result.exit_code == 76);
     CHECK(result.err == "netsvc: time " + target + ": expected RFC 868's 4 bytes, got 21\n");
+  }
+  SECTION("a server that accepts and says nothing: 75 after --io-timeout") {
+    // The kernel completes the handshake for a listener that never accepts.
+    const auto port = free_port();
+    netsvc::UniqueFd silent(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(port);
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(silent.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0);
+    REQUIRE(::listen(silent.get(), 16) == 0);
+    const auto result = netsvc({"hello", at(port), "--io-timeout", "0.3"});
+    CHECK(result.exit_code == 75);
+    CHECK(result.err == fmt::format("netsvc: hello {0}: {0}: no answer within 300 ms\n", at(port)));
   }
   SECTION("a word finder answer that is not JSON: 76") {
     HttpTestServer server("127.0.0.1", {{"/abc", http_response("{not json")}});

@@ -1,11 +1,17 @@
 // Unit tests of netsvc's pure parts: HOST:PORT and URL parsing, redirects' Location, the file
 // name a download gets, RFC 868 decoding, Happy Eyeballs' address order, the words views.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <catch2/catch.hpp>
+#include <chrono>
 
 #include "netsvc/connector.hpp"
 #include "netsvc/host_port.hpp"
 #include "netsvc/progress.hpp"
 #include "netsvc/rfc868.hpp"
+#include "netsvc/unique_fd.hpp"
 #include "netsvc/url.hpp"
 #include "netsvc/words_view.hpp"
 
@@ -36,6 +42,37 @@ std::string location(std::string_view base, std::string_view where) {
   const auto resolved = resolve_location(*parse_url(base), where);
   return resolved ? resolved->to_string() : "error: " + resolved.failure().message;
 }
+
+// A listening socket on `address` at a port the kernel picks, with the given backlog.
+UniqueFd listening(const Endpoint& address, int backlog, std::uint16_t& port) {
+  UniqueFd fd(::socket(address.family(), SOCK_STREAM | SOCK_CLOEXEC, 0));
+  REQUIRE(fd.valid());
+  REQUIRE(::bind(fd.get(), reinterpret_cast<const sockaddr*>(&address.storage), address.length) ==
+          0);
+  REQUIRE(::listen(fd.get(), backlog) == 0);
+  sockaddr_storage bound{};
+  socklen_t length = sizeof bound;
+  ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&bound), &length);
+  port = ntohs(address.family() == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
+                                            : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+  return fd;
+}
+
+// An address whose connects hang: a listener with a backlog of 0 that never accepts, its queue
+// already full with one connection, so the kernel drops further SYNs (the client retransmits).
+struct Blackhole {
+  std::uint16_t port = 0;
+  UniqueFd listener;
+  UniqueFd queued;
+
+  Blackhole() {
+    listener = listening(*Endpoint::numeric("::1", 0), 0, port);
+    const auto address = *Endpoint::numeric("::1", port);
+    queued = UniqueFd(::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    REQUIRE(::connect(queued.get(), reinterpret_cast<const sockaddr*>(&address.storage),
+                      address.length) == 0);
+  }
+};
 
 }  // namespace
 
@@ -152,6 +189,29 @@ TEST_CASE("connect_first reports every address's error when all refuse", "[netsv
   CHECK(refused.failure().exit_code == kExitUnavailable);
   CHECK_THAT(refused.failure().message,
              Catch::Matches("cannot connect: .+ \\(\\[::1\\]:1\\); .+ \\(127\\.0\\.0\\.1:1\\)"));
+}
+
+TEST_CASE("connect_first starts the next address 250 ms after one that hangs", "[netsvc]") {
+  using namespace std::chrono;
+  Blackhole blackhole;
+  std::uint16_t port = 0;
+  const auto listener = listening(*Endpoint::numeric("127.0.0.1", 0), 16, port);
+  const std::vector<Endpoint> order{*Endpoint::numeric("::1", blackhole.port),
+                                    *Endpoint::numeric("127.0.0.1", port)};
+  const auto start = steady_clock::now();
+  auto stream = connect_first(order, {.attempt_timeout = 5s});
+  const auto elapsed = steady_clock::now() - start;
+  REQUIRE(stream);
+  CHECK(stream->peer() == "127.0.0.1:" + std::to_string(port));
+  // Not before the stagger, and long before the hanging attempt's own timeout.
+  CHECK(elapsed >= 250ms);
+  CHECK(elapsed < 2s);
+
+  const auto timed_out = connect_first({order.front()}, {.attempt_timeout = 300ms});
+  REQUIRE_FALSE(timed_out);
+  CHECK(timed_out.failure().exit_code == kExitUnavailable);
+  CHECK(timed_out.failure().message ==
+        "cannot connect: timed out after 300 ms ([::1]:" + std::to_string(blackhole.port) + ")");
 }
 
 TEST_CASE("words: the rack's path, the answer, and its two views", "[netsvc]") {
