@@ -21,6 +21,7 @@ constexpr const char* kExitCodes = R"(Exit codes (sysexits.h):
   66  get: the server answered an HTTP status of 400 or more
   68  the host name does not resolve
   69  every address refused the connection or timed out; the word finder is busy (503)
+  70  internal error (a bug)
   73  get: the output file cannot be created
   74  writing the output failed
   75  connected, but the server sent nothing for --io-timeout seconds

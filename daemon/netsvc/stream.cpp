@@ -17,8 +17,8 @@ Status Stream::wait(short events) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
-      return Failure{kExitTempFail,
-                     peer_ + ": no answer within " + std::to_string(io_timeout_.count()) + " ms"};
+      return Failure{kExitTempFail, peer_ + ": the server was silent for " +
+                                        std::to_string(io_timeout_.count()) + " ms"};
     }
     pollfd entry{fd_.get(), events, 0};
     const int ready = ::poll(&entry, 1, static_cast<int>(left.count()));

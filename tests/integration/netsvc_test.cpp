@@ -356,7 +356,8 @@ TEST_CASE("netsvc's failures: no such host, refused, garbage, usage", "[netsvc]"
     REQUIRE(::listen(silent.get(), 16) == 0);
     const auto result = netsvc({"hello", at(port), "--io-timeout", "0.3"});
     CHECK(result.exit_code == 75);
-    CHECK(result.err == fmt::format("netsvc: hello {0}: {0}: no answer within 300 ms\n", at(port)));
+    CHECK(result.err ==
+          fmt::format("netsvc: hello {0}: {0}: the server was silent for 300 ms\n", at(port)));
   }
   SECTION("a word finder answer that is not JSON: 76") {
     HttpTestServer server("127.0.0.1", {{"/abc", http_response("{not json")}});
