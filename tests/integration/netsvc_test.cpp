@@ -49,6 +49,23 @@ RunResult netsvc_with_hosts(const TempDir& dir, std::string_view hosts,
   return run_program("/usr/bin/unshare", std::move(command));
 }
 
+// netsvc with a terminal `columns` wide as its stdin, stdout and stderr (script(1) makes a
+// pseudo-terminal), run from `dir`; what the terminal showed, with the \r of its line ends gone.
+RunResult netsvc_on_terminal(const TempDir& dir, int columns, const std::string& args) {
+  auto result = run_program("/usr/bin/script",
+                            {"-qec",
+                             fmt::format("cd '{}' && stty cols {} && exec '{}' {}",
+                                         dir.path().string(), columns, NETSVC_BINARY, args),
+                             "/dev/null"});
+  std::string shown;
+  for (std::size_t i = 0; i < result.out.size(); ++i) {
+    if (result.out[i] == '\r' && i + 1 < result.out.size() && result.out[i + 1] == '\n') continue;
+    shown += result.out[i];
+  }
+  result.out = shown;
+  return result;
+}
+
 std::string read_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
@@ -163,6 +180,27 @@ TEST_CASE("netsvc words prints the word finder's words, one a line when piped", 
   CHECK(result.out.ends_with("}\n"));
 }
 
+TEST_CASE("netsvc words on a terminal: columns as wide as the terminal, grouped by length",
+          "[netsvc]") {
+  Services services;
+  const auto result =
+      netsvc_on_terminal(services.dir, 24, "words " + at(services.words) + " relax");
+  CHECK(result.exit_code == 0);
+  CHECK(result.out ==
+        "5 letters (2)\n"
+        "  laxer  relax\n"
+        "\n"
+        "4 letters (2)\n"
+        "  axle  real\n"
+        "\n"
+        "3 letters (7)\n"
+        "  ale  ear  lax  rex\n"
+        "  are  era  lea\n"
+        "\n"
+        "2 letters (2)\n"
+        "  ax  ex\n");
+}
+
 TEST_CASE("netsvc words shows the server's message for bad letters, exit 65", "[netsvc]") {
   Services services;
   const auto result = netsvc({"words", at(services.words), "abc1"});
@@ -242,6 +280,15 @@ TEST_CASE("netsvc get saves a body: chunked, redirected, binary, large", "[netsv
     const auto result = netsvc_in(dir, {"get", base + "/files/big.bin"});
     CHECK(result.exit_code == 0);
     CHECK(result.err == "saved 3145729 bytes to 'big.bin'\n");
+    CHECK(read_file(dir.path() / "big.bin") == big);
+  }
+  SECTION("a large body with a progress bar when stderr is a terminal") {
+    const auto result = netsvc_on_terminal(dir, 80, "get " + base + "/files/big.bin");
+    CHECK(result.exit_code == 0);
+    // The bar is redrawn in place (\r), ends at 100%, and is erased before the last line.
+    CHECK_THAT(result.out, Catch::Contains("\r[#"));
+    CHECK_THAT(result.out, Catch::Contains("] 100%  3.0 MiB / 3.0 MiB"));
+    CHECK_THAT(result.out, Catch::EndsWith("\r\x1b[Ksaved 3145729 bytes to 'big.bin'\n"));
     CHECK(read_file(dir.path() / "big.bin") == big);
   }
   SECTION("-o FILE, and index.html for a path ending in /") {
