@@ -26,7 +26,7 @@ class SaveSink : public BodySink {
  public:
   explicit SaveSink(std::string name) : name_(std::move(name)) {}
   ~SaveSink() override {
-    // A body cut short is not the file: remove what was created of it.
+    // A body cut short is not the file: remove what this run created of it.
     if (created_ && !complete_) ::unlink(name_.c_str());
   }
 
@@ -48,11 +48,16 @@ class SaveSink : public BodySink {
       fd_ = 1;
       shown_name_ = "standard output";
     } else {
-      file_ = UniqueFd(::open(name_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666));
+      // Only a file this run created is removed after a failure: never one that was there
+      // before (-o /dev/null, or a file the user meant to overwrite only with a whole body).
+      file_ = UniqueFd(::open(name_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666));
+      created_ = file_.valid();
+      if (!file_.valid() && errno == EEXIST) {
+        file_ = UniqueFd(::open(name_.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC));
+      }
       if (!file_.valid()) {
         return Failure{kExitCantCreate, "cannot create '" + name_ + "': " + std::strerror(errno)};
       }
-      created_ = true;
       fd_ = file_.get();
       shown_name_ = "'" + name_ + "'";
     }

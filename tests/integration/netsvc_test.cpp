@@ -333,6 +333,10 @@ TEST_CASE("netsvc get fails with one line and its exit code", "[netsvc]") {
                             "/truncated.bin: 127.0.0.1:" + std::to_string(server.port()) +
                             ": the body ends early (the connection closed)\n");
     CHECK_FALSE(std::filesystem::exists(dir.path() / "truncated.bin"));
+    // A file that was there before is overwritten, and left (with what came) rather than removed.
+    const auto existing = dir.write("existing.bin", "old content");
+    CHECK(netsvc({"get", base + "/truncated.bin", "-o", existing.string()}).exit_code == 76);
+    CHECK(read_file(existing) == std::string(50, 'x'));
   }
   SECTION("https:// is refused: 64") {
     const auto result = netsvc({"get", "https://127.0.0.1/"});
