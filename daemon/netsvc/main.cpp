@@ -62,11 +62,12 @@ int run(int argc, char** argv) {
   hello->add_option("HOST[:PORT]", target, "A name, an IPv4 address or [IPv6]:PORT")->required();
 
   bool rfc868 = false;
-  auto* time =
+  auto* time_of_day =
       app.add_subcommand("time", "Print the time a time service tells (default port 8013)");
-  time->add_option("HOST[:PORT]", target, "A name, an IPv4 address or [IPv6]:PORT")->required();
-  time->add_flag("--rfc868", rfc868,
-                 "The service speaks RFC 868 (4 binary bytes): show them as a UTC time");
+  time_of_day->add_option("HOST[:PORT]", target, "A name, an IPv4 address or [IPv6]:PORT")
+      ->required();
+  time_of_day->add_flag("--rfc868", rfc868,
+                        "The service speaks RFC 868 (4 binary bytes): show them as a UTC time");
 
   netsvc::WordQuery query;
   netsvc::WordsView view;
@@ -110,7 +111,7 @@ int run(int argc, char** argv) {
   if (app.got_subcommand(hello)) {
     what = "hello " + target;
     status = netsvc::run_hello(target, options);
-  } else if (app.got_subcommand(time)) {
+  } else if (app.got_subcommand(time_of_day)) {
     what = "time " + target;
     status = netsvc::run_time(target, rfc868, options);
   } else if (app.got_subcommand(words)) {
