@@ -73,6 +73,13 @@ if [ "$(dpkg-deb -f "$deb" Version)" != "$version" ] || [ "$reported" != "netsvc
   echo "build-deb: $deb is version $(dpkg-deb -f "$deb" Version), its netsvcd says \"$reported\"" >&2
   exit 1
 fi
+# The client ships beside the daemon, with its man page and bash completion.
+reported=$("$unpacked/usr/bin/netsvc" --version)
+[ "$reported" = "netsvc $version" ] ||
+  { echo "build-deb: $deb's netsvc says \"$reported\", not \"netsvc $version\"" >&2; exit 1; }
+for file in usr/share/man/man1/netsvc.1.gz usr/share/bash-completion/completions/netsvc; do
+  [ -f "$unpacked/$file" ] || { echo "build-deb: $deb has no /$file" >&2; exit 1; }
+done
 
 lintian --fail-on error,warning --info "$dist/netsvcd_${version}_$arch.changes"
 echo "build-deb: lintian clean; in $dist/:" $(cd "$dist" && ls netsvcd*_"${version}"_"$arch".*)

@@ -374,7 +374,16 @@ for t in "${TARGETS_SHIPPED[@]}"; do probe "$t" ok; done
 words=$(g curl -sS -m 5 http://localhost:8081/lexical 2>&1) || fail "curl localhost:8081/lexical: $words"
 [[ $words == *'"possibilities":["lexical",'* ]] || fail "GET /lexical answered: $words"
 info "curl localhost:8081/lexical: ${words:0:100}..."
-pass "8080 (hello), 8013 (time) and 8081 (wordfinder), over IPv4 and IPv6"
+# The package's client, from the guest's PATH, against the installed daemon.
+netsvc_out=$(g netsvc hello 127.0.0.1:8080 2>&1) || fail "netsvc hello 127.0.0.1:8080: $netsvc_out"
+[ "$netsvc_out" = "Hello World" ] || fail "netsvc hello 127.0.0.1:8080 printed: $netsvc_out"
+info "netsvc hello 127.0.0.1:8080: $netsvc_out"
+netsvc_out=$(g netsvc words localhost lexical --min-length 7 2>&1) || fail "netsvc words: $netsvc_out"
+[ "$netsvc_out" = "lexical" ] || fail "netsvc words localhost lexical --min-length 7 printed: $netsvc_out"
+info "netsvc words localhost lexical --min-length 7: $netsvc_out"
+g test -f /usr/share/bash-completion/completions/netsvc || fail "no netsvc bash completion"
+g test -f /usr/share/man/man1/netsvc.1.gz || fail "no netsvc(1) man page"
+pass "8080 (hello), 8013 (time) and 8081 (wordfinder), over IPv4 and IPv6; netsvc hello and words"
 
 step "reload with a new hello listener on 8082, while a client loops on the old ports"
 conf=$M/etc/netsvcd/netsvcd.yaml
