@@ -213,15 +213,6 @@ TEST_CASE("netsvc words shows the server's message for bad letters, exit 65", "[
 
 TEST_CASE("netsvc words --sort score shows each word's score", "[netsvc][score]") {
   Services services;
-  // The server's sort=score arrives with issue 14's other half: until then it refuses the
-  // parameter, and this test has nothing to check yet.
-  const auto probe = fetch("127.0.0.1", services.words,
-                           "GET /relax?sort=score&details=1 HTTP/1.1\r\nHost: x\r\n"
-                           "Connection: close\r\n\r\n");
-  if (probe.starts_with("HTTP/1.1 400")) {
-    WARN("the word finder does not know sort=score yet: " << probe.substr(probe.find("\r\n\r\n")));
-    return;
-  }
   const auto result = netsvc({"words", at(services.words), "relax", "--sort", "score"});
   CHECK(result.exit_code == 0);
   // Scores: l1 a1 x8 e1 r1; best first, then alphabetical.
