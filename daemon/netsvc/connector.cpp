@@ -68,7 +68,7 @@ Outcome<Stream> connect_first(const std::vector<Endpoint>& endpoints,
     if (next < endpoints.size() && now >= next_start) {
       const Endpoint& endpoint = endpoints[next++];
       UniqueFd fd(::socket(endpoint.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-      if (!fd.valid()) {
+      if (!fd) {
         failed(endpoint, std::strerror(errno));
         continue;
       }

@@ -10,8 +10,8 @@
 #include "netsvc/http_client.hpp"
 #include "netsvc/output.hpp"
 #include "netsvc/progress.hpp"
-#include "netsvc/unique_fd.hpp"
 #include "netsvc/url.hpp"
+#include "unique_fd.hpp"
 
 namespace netsvc {
 namespace {
@@ -51,11 +51,11 @@ class SaveSink : public BodySink {
       // Only a file this run created is removed after a failure: never one that was there
       // before (-o /dev/null, or a file the user meant to overwrite only with a whole body).
       file_ = UniqueFd(::open(name_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666));
-      created_ = file_.valid();
-      if (!file_.valid() && errno == EEXIST) {
+      created_ = static_cast<bool>(file_);
+      if (!file_ && errno == EEXIST) {
         file_ = UniqueFd(::open(name_.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC));
       }
-      if (!file_.valid()) {
+      if (!file_) {
         return Failure{kExitCantCreate, "cannot create '" + name_ + "': " + std::strerror(errno)};
       }
       fd_ = file_.get();
@@ -75,7 +75,7 @@ class SaveSink : public BodySink {
   // After the whole body: the file is closed (a close can report a write error too).
   Status finish() {
     if (progress_) progress_->finish();
-    if (file_.valid() && ::close(file_.release()) != 0) {
+    if (file_ && ::close(file_.release()) != 0) {
       return Failure{kExitIoErr, "writing " + shown_name_ + ": " + std::strerror(errno)};
     }
     complete_ = true;

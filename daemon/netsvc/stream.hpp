@@ -8,9 +8,12 @@
 #include <string_view>
 
 #include "netsvc/exit_codes.hpp"
-#include "netsvc/unique_fd.hpp"
+#include "unique_fd.hpp"
 
 namespace netsvc {
+
+// The daemon's own descriptor owner: a pure value type from its bottom floor.
+using UniqueFd = netsvcd::UniqueFd;
 
 class Stream {
  public:

@@ -14,12 +14,12 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 
-#include "netsvc/unique_fd.hpp"
 #include "support/client.hpp"
 #include "support/daemon_process.hpp"
 #include "support/http_test_server.hpp"
 #include "support/ports.hpp"
 #include "support/temp_dir.hpp"
+#include "unique_fd.hpp"
 
 namespace netsvcd::test {
 namespace {
@@ -389,7 +389,7 @@ TEST_CASE("netsvc's failures: no such host, refused, garbage, usage", "[netsvc]"
   SECTION("a server that accepts and says nothing: 75 after --io-timeout") {
     // The kernel completes the handshake for a listener that never accepts.
     const auto port = free_port();
-    netsvc::UniqueFd silent(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    UniqueFd silent(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
     sockaddr_in address{};
     address.sin_family = AF_INET;
     address.sin_port = htons(port);

@@ -11,9 +11,9 @@
 #include "netsvc/host_port.hpp"
 #include "netsvc/progress.hpp"
 #include "netsvc/rfc868.hpp"
-#include "netsvc/unique_fd.hpp"
 #include "netsvc/url.hpp"
 #include "netsvc/words_view.hpp"
+#include "unique_fd.hpp"
 
 namespace netsvc {
 namespace {
@@ -46,7 +46,7 @@ std::string location(std::string_view base, std::string_view where) {
 // A listening socket on `address` at a port the kernel picks, with the given backlog.
 UniqueFd listening(const Endpoint& address, int backlog, std::uint16_t& port) {
   UniqueFd fd(::socket(address.family(), SOCK_STREAM | SOCK_CLOEXEC, 0));
-  REQUIRE(fd.valid());
+  REQUIRE(static_cast<bool>(fd));
   REQUIRE(::bind(fd.get(), reinterpret_cast<const sockaddr*>(&address.storage), address.length) ==
           0);
   REQUIRE(::listen(fd.get(), backlog) == 0);
