@@ -29,20 +29,6 @@ std::size_t slot_of(const SourceKey& key) {
 
 }  // namespace
 
-std::string_view to_string(DatagramDrop reason) {
-  switch (reason) {
-    case DatagramDrop::access:
-      return "access";
-    case DatagramDrop::reflection:
-      return "reflection";
-    case DatagramDrop::rate_per_source:
-      return "udp_rate_per_source";
-    case DatagramDrop::rate:
-      return "udp_rate";
-  }
-  return "unknown";
-}
-
 bool is_service_port(std::uint16_t port) {
   if (port < 1024) return true;
   // NFS, SSDP, WS-Discovery, mDNS, CoAP, memcached: UDP services that answer strangers.

@@ -19,18 +19,10 @@
 
 #include "config/limits.hpp"
 #include "config/rate.hpp"
+#include "connection/datagram_drop.hpp"
 #include "connection/listener_load.hpp"
 
 namespace netsvcd::connection {
-
-enum class DatagramDrop : std::size_t {
-  access,           // allow/deny
-  reflection,       // to a service port, port 0, or a broadcast, multicast or unspecified address
-  rate_per_source,  // udp_rate_per_source
-  rate,             // udp_rate, the listener's cap
-};
-inline constexpr std::size_t kDatagramDropKinds = 4;
-std::string_view to_string(DatagramDrop reason);
 
 // The defaults of udp_rate_per_source and udp_rate: a client asks the time once in a while; a
 // source over 10 a second is a loop or a forged flood, and a listener over 1,000 a second is
