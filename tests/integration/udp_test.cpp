@@ -1,0 +1,213 @@
+// Integration tests of datagram listeners: the real netsvcd binary answering hello and time over
+// UDP on loopback, its reflection guard and rate limits, rdate as a real client, and the config
+// errors of kinds that cannot serve UDP.
+#include <fmt/format.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <cstdint>
+#include <ctime>
+#include <regex>
+#include <string>
+
+#include "support/daemon_process.hpp"
+#include "support/ports.hpp"
+#include "support/temp_dir.hpp"
+#include "support/udp_client.hpp"
+
+namespace netsvcd::test {
+namespace {
+
+std::time_t now() {
+  return std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+}
+
+// An answer to `payload` sent from `client` to address:port, which must come from address:port.
+std::string ask(UdpClient& client, const std::string& address, std::uint16_t port,
+                std::string_view payload = "") {
+  client.send(payload, address, port);
+  const auto answer = client.receive();
+  REQUIRE(answer);
+  CHECK(answer->from_address == address);
+  CHECK(answer->from_port == port);
+  return answer->payload;
+}
+
+// Whether `client` got no answer to what it sent before `witness` sent its own: the listener
+// answers one socket's datagrams in the order they came, so once the witness's answer is here
+// any answer to the earlier datagram would be too. No waiting for an absence.
+bool nothing_before(UdpClient& client, UdpClient& witness, const std::string& address,
+                    std::uint16_t port) {
+  witness.send("", address, port);
+  REQUIRE(witness.receive());
+  return !client.waiting();
+}
+
+}  // namespace
+
+TEST_CASE("hello and time answer each datagram with one datagram, from the address asked",
+          "[udp]") {
+  TempDir dir;
+  const auto hello = free_port();
+  const auto daytime = free_port();
+  const auto rfc3339 = free_port();
+  const auto rfc868 = free_port();
+  const auto daemon = start_netsvcd(dir, fmt::format(R"(defaults:
+  udp_rate_per_source: 1000/s
+listeners:
+  - name: hello
+    kind: hello
+    listen: ["udp://127.0.0.1:{0}", "udp://[::1]:{0}", "127.0.0.1:{0}"]
+  - name: daytime
+    kind: time
+    listen: ["udp://127.0.0.1:{1}", "udp://[::1]:{1}"]
+  - name: stamp
+    kind: time
+    format: rfc3339
+    listen: "udp://[::]:{2}"
+  - name: time
+    kind: time
+    format: rfc868
+    listen: ["tcp://127.0.0.1:{3}", "udp://127.0.0.1:{3}"]
+)",
+                                                     hello, daytime, rfc3339, rfc868));
+  CHECK(daemon->count_log(fmt::format("listening on udp://127.0.0.1:{0}, udp://[::1]:{0}, "
+                                      "127.0.0.1:{0}",
+                                      hello)) == 1);
+  for (const std::string address : {"127.0.0.1", "::1"}) {
+    INFO(address);
+    UdpClient client(address);
+    // What the request holds does not matter: an empty datagram, or a line.
+    CHECK(ask(client, address, hello) == "Hello World\n");
+    CHECK(ask(client, address, hello, "anything\n") == "Hello World\n");
+    const auto before = now();
+    const std::string line = ask(client, address, daytime);
+    CHECK(std::regex_match(
+        line, std::regex(R"([A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9]\d \d\d:\d\d:\d\d \d{4}\n)")));
+    std::tm tm{};
+    REQUIRE(::strptime(line.c_str(), "%a %b %e %H:%M:%S %Y", &tm));
+    CHECK(std::abs(::timegm(&tm) - before) <= 2);
+    // A dual-stack wildcard answers IPv4 from the IPv4 address asked, not as ::ffff:127.0.0.1.
+    CHECK(std::regex_match(ask(client, address, rfc3339),
+                           std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\n)")));
+  }
+  UdpClient client("127.0.0.1");
+  const auto before = now();
+  const std::string bytes = ask(client, "127.0.0.1", rfc868);
+  REQUIRE(bytes.size() == 4);
+  std::uint32_t since_1900 = 0;
+  for (const char byte : bytes)
+    since_1900 = since_1900 << 8 | static_cast<unsigned char>(byte);
+  CHECK(std::abs(static_cast<std::int64_t>(since_1900) - 2208988800 - before) <= 2);
+}
+
+TEST_CASE("rdate -u reads the time from a netsvcd time listener over UDP, IPv4 and IPv6",
+          "[udp][rdate]") {
+  TempDir dir;
+  const auto port = free_port();
+  const auto daemon = start_netsvcd(dir, fmt::format(R"(listeners:
+  - name: time
+    kind: time
+    format: rfc868
+    listen: ["udp://127.0.0.1:{0}", "udp://[::1]:{0}"]
+)",
+                                                     port));
+  for (const auto& [family, address] : {std::pair{"-4", "127.0.0.1"}, std::pair{"-6", "::1"}}) {
+    INFO(address);
+    const auto before = now();
+    // rdate prints the time in the local zone: UTC, whatever the machine's.
+    const auto result = run_program("/usr/bin/env", {"TZ=UTC", "/usr/sbin/rdate", "-p", "-u",
+                                                     family, "-o", std::to_string(port), address});
+    INFO(result.out << result.err);
+    REQUIRE(result.exit_code == 0);
+    // "Tue Dec  1 02:33:08 UTC 2026"
+    std::smatch match;
+    REQUIRE(std::regex_search(
+        result.out, match, std::regex(R"(^(\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d) UTC (\d{4})\n$)")));
+    std::tm tm{};
+    const std::string text = match[1].str() + " " + match[2].str();
+    REQUIRE(::strptime(text.c_str(), "%a %b %e %H:%M:%S %Y", &tm));
+    CHECK(std::abs(::timegm(&tm) - before) <= 2);
+  }
+  CHECK(daemon->count_log("time: answered 1 datagram: 127.0.0.1:") >= 1);
+  CHECK(daemon->count_log("time: answered 1 datagram: [::1]:") >= 1);
+}
+
+TEST_CASE(
+    "the datagram that crosses udp_rate_per_source gets no answer, and the one before it does",
+    "[udp][limits]") {
+  TempDir dir;
+  const auto port = free_port();
+  const auto daemon = start_netsvcd(dir, fmt::format(R"(listeners:
+  - name: hello
+    kind: hello
+    listen: "udp://[::]:{}"
+    udp_rate_per_source: 3/m
+)",
+                                                     port));
+  UdpClient client("127.0.0.1");
+  for (int i = 0; i < 3; ++i)
+    CHECK(ask(client, "127.0.0.1", port) == "Hello World\n");
+  client.send("", "127.0.0.1", port);
+  // Another source has its own bucket; the same address from another port does not.
+  UdpClient witness("127.0.0.2");
+  CHECK(nothing_before(client, witness, "127.0.0.1", port));
+  UdpClient same_source("127.0.0.1");
+  same_source.send("", "127.0.0.1", port);
+  CHECK(nothing_before(same_source, witness, "127.0.0.1", port));
+  CHECK(daemon->wait_for_log("hello: no answer to a datagram from [::ffff:127.0.0.1]:"));
+  CHECK(daemon->count_log("over udp_rate_per_source") == 1);  // one report per interval
+}
+
+TEST_CASE("a datagram from a service's port gets no answer: no ping-pong between servers",
+          "[udp][reflection]") {
+  TempDir dir;
+  const auto port = free_port();
+  const auto daemon = start_netsvcd(dir, fmt::format(R"(listeners:
+  - name: daytime
+    kind: time
+    listen: "udp://127.0.0.1:{}"
+)",
+                                                     port));
+  // A chargen (19) source: what a forged request to bounce answers between two servers has.
+  UdpClient chargen("127.0.0.1", 19);
+  chargen.send("", "127.0.0.1", port);
+  UdpClient witness("127.0.0.2");
+  CHECK(nothing_before(chargen, witness, "127.0.0.1", port));
+  CHECK(daemon->wait_for_log(
+      "daytime: no answer to a datagram from 127.0.0.1:19: its source could be a service"));
+}
+
+TEST_CASE("udp:// on a kind that cannot answer datagrams is a config error at the entry",
+          "[udp][config]") {
+  TempDir dir;
+  const auto port = free_port();
+  const auto config =
+      dir.write("netsvcd.yaml", fmt::format(R"(listeners:
+  - name: words
+    kind: wordfinder
+    listen: ["127.0.0.1:{0}", "udp://127.0.0.1:{0}"]
+  - name: hello
+    kind: hello
+    listen: "udp://127.0.0.1:{0}"
+    proxy_protocol: true
+    proxy_from: 127.0.0.1
+  - name: big
+    kind: hello
+    listen: "udp://127.0.0.1:{1}"
+    message: "{2}"
+)",
+                                            port, free_port(), std::string(65507, 'x')));
+  const auto result = run_netsvcd({"--check-config", "--config", config.string()});
+  CHECK(result.exit_code == 1);
+  const std::string file = config.string();
+  CHECK(result.err.find(file + ":4:33: listeners[0].listen[1]: a wordfinder listener cannot "
+                               "serve UDP (kinds that can: hello, time)") != std::string::npos);
+  CHECK(result.err.find(file + ":8:21: listeners[1].proxy_protocol: the PROXY protocol comes "
+                               "before a TCP stream") != std::string::npos);
+  CHECK(result.err.find(file + ":13:14: listeners[2].message: with its newline, 65508 bytes: "
+                               "over the largest UDP datagram (65507 bytes)") != std::string::npos);
+  INFO(result.err);
+}
+
+}  // namespace netsvcd::test
