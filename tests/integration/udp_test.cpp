@@ -3,12 +3,18 @@
 // errors of kinds that cannot serve UDP.
 #include <fmt/format.h>
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdint>
 #include <ctime>
 #include <regex>
 #include <string>
+#include <thread>
 
 #include "support/daemon_process.hpp"
 #include "support/ports.hpp"
@@ -208,6 +214,106 @@ TEST_CASE("udp:// on a kind that cannot answer datagrams is a config error at th
   CHECK(result.err.find(file + ":13:14: listeners[2].message: with its newline, 65508 bytes: "
                                "over the largest UDP datagram (65507 bytes)") != std::string::npos);
   INFO(result.err);
+}
+
+TEST_CASE(
+    "systemd-socket-activate --datagram: the first datagram starts netsvcd, which adopts the UDP "
+    "sockets and answers it",
+    "[udp][systemd][activation]") {
+  TempDir dir;
+  const auto port = free_port();
+  const auto p = std::to_string(port);
+  const auto config = dir.write("netsvcd.yaml", fmt::format(R"(listeners:
+  - name: hello
+    kind: hello
+    listen: ["udp://127.0.0.1:{0}", "udp://[::1]:{0}", "127.0.0.1:{0}"]
+)",
+                                                            port));
+  DaemonProcess activator({"--datagram", "-l", "127.0.0.1:" + p, "-l", "[::1]:" + p,
+                           netsvcd_binary(), "--config", config.string()},
+                          {.program = "/usr/bin/systemd-socket-activate"});
+  REQUIRE(activator.wait_for_log("Listening on [::1]:" + p));
+  // netsvcd does not run yet: the datagram waits in the passed socket, then gets its answer.
+  UdpClient client("127.0.0.1");
+  client.send("", "127.0.0.1", port);
+  const auto first = client.receive(10s);
+  REQUIRE(first);
+  CHECK(first->payload == "Hello World\n");
+  REQUIRE(activator.wait_for_log(" ready: "));
+  CHECK(activator.count_log("sockets passed by systemd: udp://127.0.0.1:" + p +
+                            " (unknown), udp://[::1]:" + p + " (unknown)") == 1);
+  UdpClient v6("::1");
+  CHECK(ask(v6, "::1", port) == "Hello World\n");
+  CHECK(activator.count_log("; closed") == 0);
+  CHECK(activator.stop() == 0);
+}
+
+TEST_CASE("a reload keeps an unchanged UDP socket, adds and removes others, and loses nothing",
+          "[udp][reload]") {
+  TempDir dir;
+  const auto kept = free_port();
+  const auto removed = free_port();
+  const auto added = free_port();
+  const auto control = (dir.path() / "control").string();
+  const auto config = [&](std::uint16_t second, std::string_view message) {
+    return fmt::format(R"(defaults:
+  udp_rate_per_source: 100000/s
+  udp_rate: 100000/s
+listeners:
+  - name: hello
+    kind: hello
+    message: "{}"
+    listen: ["udp://127.0.0.1:{}", "udp://127.0.0.1:{}"]
+)",
+                       message, kept, second);
+  };
+  LaunchOptions options;
+  options.extra_args = {"--control-socket", control};
+  const auto daemon = start_netsvcd(dir, config(removed, "one"), options);
+
+  // A client asks the kept port in a loop, each question waiting for its answer: a datagram lost
+  // across a reload would be a question unanswered within the deadline.
+  std::atomic<bool> stop{false};
+  std::atomic<int> asked{0};
+  std::atomic<int> lost{0};
+  std::thread client([&] {
+    UdpClient socket("127.0.0.1");
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (!stop && std::chrono::steady_clock::now() < deadline && asked < 100000) {
+      socket.send("", "127.0.0.1", kept);
+      ++asked;
+      const auto answer = socket.receive(2s);
+      if (!answer || (answer->payload != "one\n" && answer->payload != "two\n")) ++lost;
+    }
+  });
+  const auto reload_to = [&](std::uint16_t second, std::string_view message) {
+    dir.write("netsvcd.yaml", config(second, message));
+    const auto result = run_netsvcd({"--reload", "--control-socket", control});
+    INFO(result.err);
+    REQUIRE(result.exit_code == 0);
+  };
+  for (int i = 0; i < 5; ++i) {
+    reload_to(added, "two");
+    // No wait for a port: --reload returns once the new socket answers.
+    UdpClient probe("127.0.0.1");
+    CHECK(ask(probe, "127.0.0.1", added) == "two\n");
+    // The removed port is free again: this test can bind it.
+    const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = htons(removed);
+    CHECK(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+    ::close(fd);
+    reload_to(removed, "one");
+    CHECK(ask(probe, "127.0.0.1", removed) == "one\n");
+  }
+  stop = true;
+  client.join();
+  CHECK(asked > 10);
+  CHECK(lost == 0);
+  // The kept socket was handed over each time, never bound again.
+  CHECK(daemon->count_log(fmt::format("listening on udp://127.0.0.1:{}", kept)) == 11);
 }
 
 }  // namespace netsvcd::test
