@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <netinet/in.h>
+#include <sched.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -11,10 +12,13 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdint>
+#include <cstring>
 #include <ctime>
 #include <regex>
 #include <string>
 #include <thread>
+#include <tuple>
+#include <vector>
 
 #include "support/daemon_process.hpp"
 #include "support/ports.hpp"
@@ -246,6 +250,71 @@ TEST_CASE(
   CHECK(ask(v6, "::1", port) == "Hello World\n");
   CHECK(activator.count_log("; closed") == 0);
   CHECK(activator.stop() == 0);
+}
+
+TEST_CASE(
+    "a wildcard UDP socket answers from the address each datagram was sent to, on a host with "
+    "several (a network namespace of the test's own)",
+    "[udp][netns]") {
+  // Everything happens on one thread that moves into a new network namespace: the sockets it
+  // makes and the processes it starts (ip, netsvcd) are in it, and nothing leaves it.
+  struct Seen {
+    std::string setup_error;
+    std::vector<std::pair<std::string, std::string>> asked_and_answered;  // to, from
+  } seen;
+  std::thread inside([&seen] {
+    try {
+      if (::unshare(CLONE_NEWNET) != 0) {
+        seen.setup_error = std::string("unshare(CLONE_NEWNET): ") + std::strerror(errno);
+        return;
+      }
+      for (const std::vector<std::string>& args :
+           {std::vector<std::string>{"link", "set", "lo", "up"},
+            {"addr", "add", "192.0.2.1/32", "dev", "lo"},
+            {"addr", "add", "192.0.2.2/32", "dev", "lo"},
+            {"-6", "addr", "add", "2001:db8::1/128", "dev", "lo", "nodad"},
+            {"-6", "addr", "add", "2001:db8::2/128", "dev", "lo", "nodad"}}) {
+        const auto result = run_program("/usr/sbin/ip", args);
+        if (result.exit_code != 0) {
+          seen.setup_error = "ip failed: " + result.err;
+          return;
+        }
+      }
+      TempDir dir;
+      const std::uint16_t port = 8013;  // the namespace is the test's own: any port is free
+      const auto daemon = start_netsvcd(dir, R"(listeners:
+  - name: hello
+    kind: hello
+    listen: ["udp://0.0.0.0:8013", "udp://[::]:8013"]
+    v6only: true
+  - name: dual
+    kind: hello
+    message: dual
+    listen: "udp://[::]:8014"
+)");
+      // The client's own address is the other one: the kernel's own choice of source for an
+      // answer to it would be that address, not the one asked.
+      for (const auto& [from, to, to_port] :
+           {std::tuple{"192.0.2.1", "192.0.2.2", port}, std::tuple{"192.0.2.2", "192.0.2.1", port},
+            std::tuple{"2001:db8::1", "2001:db8::2", port},
+            std::tuple{"2001:db8::2", "2001:db8::1", port},
+            std::tuple{"192.0.2.1", "192.0.2.2", std::uint16_t{8014}},
+            std::tuple{"2001:db8::1", "2001:db8::2", std::uint16_t{8014}}}) {
+        UdpClient client(from);
+        client.send("", to, to_port);
+        const auto answer = client.receive();
+        seen.asked_and_answered.emplace_back(
+            std::string(to), answer ? answer->from_address : std::string("no answer"));
+      }
+    } catch (const std::exception& error) {
+      seen.setup_error = error.what();
+    }
+  });
+  inside.join();
+  REQUIRE(seen.setup_error.empty());
+  REQUIRE(seen.asked_and_answered.size() == 6);
+  for (const auto& [asked, answered] : seen.asked_and_answered)
+    CHECK(answered == asked);
 }
 
 TEST_CASE("a reload keeps an unchanged UDP socket, adds and removes others, and loses nothing",
