@@ -377,6 +377,7 @@ metrics::ListenerView Listener::view() const {
     view.addresses.push_back(
         {config::to_string(socket->listening.endpoint), socket->listening.adopted});
   view.service = [service = config_.service] { return service->metrics(); };
+  view.datagrams = datagrams_ != nullptr;
   return view;
 }
 

@@ -14,15 +14,18 @@
 #include <cstdint>
 #include <cstring>
 #include <ctime>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <string>
 #include <thread>
 #include <tuple>
 #include <vector>
 
+#include "support/client.hpp"
 #include "support/daemon_process.hpp"
 #include "support/ports.hpp"
 #include "support/temp_dir.hpp"
+#include "support/tools.hpp"
 #include "support/udp_client.hpp"
 
 namespace netsvcd::test {
@@ -315,6 +318,81 @@ TEST_CASE(
   REQUIRE(seen.asked_and_answered.size() == 6);
   for (const auto& [asked, answered] : seen.asked_and_answered)
     CHECK(answered == asked);
+}
+
+TEST_CASE("datagrams received, answered and dropped by reason are in /metrics and --status",
+          "[udp][metrics][status]") {
+  TempDir dir;
+  const auto port = free_port();
+  const auto metrics = free_port();
+  const auto control = (dir.path() / "control").string();
+  LaunchOptions options;
+  options.extra_args = {"--control-socket", control};
+  const auto daemon = start_netsvcd(dir,
+                                    fmt::format(R"(listeners:
+  - name: daytime
+    kind: time
+    listen: "udp://127.0.0.1:{}"
+    udp_rate_per_source: 2/m
+    deny: 127.0.0.3
+  - name: metrics
+    kind: metrics
+    listen: 127.0.0.1:{}
+)",
+                                                port, metrics),
+                                    options);
+  UdpClient client("127.0.0.1");
+  ask(client, "127.0.0.1", port);
+  ask(client, "127.0.0.1", port);
+  client.send("", "127.0.0.1", port);  // over udp_rate_per_source
+  UdpClient chargen("127.0.0.1", 19);
+  chargen.send("", "127.0.0.1", port);  // reflection
+  UdpClient denied("127.0.0.3");
+  denied.send("", "127.0.0.1", port);  // access
+  UdpClient witness("127.0.0.2");
+  REQUIRE(nothing_before(client, witness, "127.0.0.1", port));
+  CHECK_FALSE(chargen.waiting());
+  CHECK_FALSE(denied.waiting());
+
+  // The answer to the witness is counted once sendmmsg returns: scraped until it is.
+  const std::string wanted = "netsvcd_datagrams_answered_total{listener=\"daytime\"} 3\n";
+  std::string text;
+  for (const auto deadline = std::chrono::steady_clock::now() + 10s;
+       text.find(wanted) == std::string::npos && std::chrono::steady_clock::now() < deadline;) {
+    const auto answer = fetch("127.0.0.1", metrics,
+                              "GET /metrics HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
+    text = answer.substr(answer.find("\r\n\r\n") + 4);
+  }
+  INFO(text);
+  CHECK(text.find(wanted) != std::string::npos);
+  for (const auto& [reason, count] :
+       {std::pair{"access", 1}, std::pair{"reflection", 1}, std::pair{"udp_rate_per_source", 1},
+        std::pair{"udp_rate", 0}, std::pair{"send_failed", 0}}) {
+    CHECK(text.find(fmt::format(
+              "netsvcd_datagrams_dropped_total{{listener=\"daytime\",reason=\"{}\"}} {}\n", reason,
+              count)) != std::string::npos);
+  }
+  CHECK(text.find("netsvcd_datagrams_received_total{listener=\"daytime\"} 6\n") !=
+        std::string::npos);
+  CHECK(text.find("netsvcd_datagrams_received_total{listener=\"metrics\"}") == std::string::npos);
+  const auto scraped = dir.write("scrape.txt", text);
+  const auto promtool = run_program(
+      "/bin/sh", {"-c", "exec \"$0\" check metrics < \"$1\"", test_tool("promtool"), scraped});
+  INFO(promtool.out << promtool.err);
+  CHECK(promtool.exit_code == 0);
+  CHECK(promtool.out.empty());
+
+  const auto status = run_netsvcd({"--status", "--control-socket", control});
+  CHECK(status.exit_code == 0);
+  CHECK(status.out.find("daytime over UDP: 6 received, 3 answered, 3 dropped (1 access, 1 "
+                        "reflection, 1 udp_rate_per_source)\n") != std::string::npos);
+  INFO(status.out);
+  const auto json =
+      nlohmann::json::parse(run_netsvcd({"--status", "--json", "--control-socket", control}).out);
+  CHECK(json.at("listeners").at(0).at("datagrams") ==
+        nlohmann::json::parse(R"({"received":6,"answered":3,"dropped":3,"dropped_by_reason":
+            {"access":1,"reflection":1,"udp_rate_per_source":1,"udp_rate":0,"send_failed":0}})"));
+  CHECK_FALSE(json.at("listeners").at(1).contains("datagrams"));
 }
 
 TEST_CASE("a reload keeps an unchanged UDP socket, adds and removes others, and loses nothing",
