@@ -459,6 +459,23 @@ listeners:
   client.join();
   CHECK(asked > 10);
   CHECK(lost == 0);
+
+  // A UDP socket cannot give its port up to a socket of another identity while it is open (as a
+  // TCP socket can, by ceasing to listen): the reload is refused, and everything still answers.
+  dir.write("netsvcd.yaml", fmt::format(R"(listeners:
+  - name: hello
+    kind: hello
+    message: "one"
+    listen: ["udp://[::]:{}", "udp://127.0.0.1:{}"]
+)",
+                                        kept, removed));
+  const auto refused = run_netsvcd({"--reload", "--control-socket", control});
+  CHECK(refused.exit_code == 1);
+  CHECK(refused.err.find(fmt::format("listener hello: udp://[::]:{} cannot replace a running UDP "
+                                     "socket on the same port in a reload",
+                                     kept)) != std::string::npos);
+  UdpClient probe("127.0.0.1");
+  CHECK(ask(probe, "127.0.0.1", kept) == "one\n");
   // The kept socket was handed over each time, never bound again.
   CHECK(daemon->count_log(fmt::format("listening on udp://127.0.0.1:{}", kept)) == 11);
 }
