@@ -64,10 +64,10 @@ Limits read_limits(MappingReader& reader, const Limits& defaults) {
   if (auto value = reader.integer("max_connections", 1, kMaxCount)) limits.max_connections = *value;
   if (auto value = reader.integer("max_per_source", 1, kMaxCount)) limits.max_per_source = *value;
   read_rate(reader, "rate_limit", limits.rate_limit);
-  read_rate(reader, "udp_rate_per_source", limits.udp_rate_per_source);
-  read_rate(reader, "udp_rate", limits.udp_rate);
   if (auto allow = read_networks(reader, "allow")) limits.allow = std::move(*allow);
   if (auto deny = read_networks(reader, "deny")) limits.deny = std::move(*deny);
+  read_rate(reader, "udp_rate_per_source", limits.udp_rate_per_source);
+  read_rate(reader, "udp_rate", limits.udp_rate);
   return limits;
 }
 

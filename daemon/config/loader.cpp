@@ -375,7 +375,7 @@ MainFile read_main(const YAML::Node& root, Reading& reading) {
     } else {
       reader.error("defaults",
                    "expected a mapping of limits (max_connections, max_per_source, "
-                   "rate_limit, allow, deny), got " +
+                   "rate_limit, allow, deny, udp_rate_per_source, udp_rate), got " +
                        describe_node(node));
     }
   }
