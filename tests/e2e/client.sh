@@ -25,7 +25,8 @@ time_re='^[A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9][0-9] [0-9]{2}:[0-9]{2}:[0-9]{2} [0-
 
 # Sets RESULT and ANSWER for one datagram to $1:$2 (udp-time): bash's /dev/udp connects its
 # socket, so the answer must come from the address asked, and a closed port's ICMP error is
-# "Connection refused" on the read.
+# "Connection refused" on the read. dd reads the datagram whole in one read(2); bash's read
+# would take it a byte at a time, and a datagram's first byte is all of it that one read gets.
 datagram_once() {
   local line='' status=0
   if ! { exec 3<>"/dev/udp/$1/$2"; } 2>"$errfile"; then
@@ -33,12 +34,12 @@ datagram_once() {
     return
   fi
   printf '\n' >&3 2>"$errfile" || status=$?
-  [ $status = 0 ] && { IFS= read -r -t 5 line <&3 2>"$errfile" || status=$?; }
+  [ $status = 0 ] && { line=$(timeout 5 dd bs=512 count=1 status=none <&3 2>"$errfile") || status=$?; }
   exec 3<&-
   ANSWER=$line
   if [ $status = 0 ] && [[ $line =~ $time_re ]]; then RESULT=ok
   elif grep -q 'Connection refused' "$errfile"; then RESULT=refused
-  elif [ $status -gt 128 ]; then RESULT=bad; ANSWER="<no answer within 5 s>"
+  elif [ $status = 124 ]; then RESULT=bad; ANSWER="<no answer within 5 s>"
   else RESULT=bad; ANSWER="${line:-<no answer>} $(tr '\n' ' ' <"$errfile")"; fi
 }
 
