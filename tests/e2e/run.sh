@@ -443,7 +443,7 @@ gshow systemctl reload netsvcd || fail "systemctl reload netsvcd returned $? wit
 probe "hello,127.0.0.1,8083,Hello Drop-in" ok
 probe "hello,::1,8083,Hello Drop-in" ok
 for t in "${TARGETS_SHIPPED[@]}" "$TARGET_NEW"; do probe "$t" ok; done
-re="reloaded /etc/netsvcd/netsvcd\.yaml \+ 1 drop-in \(/etc/netsvcd/conf\.d/50-e2e\.yaml\): 5 listener\(s\) on 6 address\(es\)"
+re="reloaded /etc/netsvcd/netsvcd\.yaml \+ 1 drop-in \(/etc/netsvcd/conf\.d/50-e2e\.yaml\): 5 listener\(s\) on 8 address\(es\)"
 wait_journal "$re" -u netsvcd || { journal -u netsvcd | sed 's/^/         /'; fail "journalctl -u netsvcd: no line matching /$re/"; }
 journal -u netsvcd | grep -E 'reloaded' | cut -d' ' -f3- | sed 's/^/       /'
 # A key of the main file, in the drop-in: the whole reload is refused, at the drop-in's line.
