@@ -17,7 +17,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEPS := cmake make g++ git libboost1.81-dev libyaml-cpp-dev libspdlog-dev libfmt-dev \
         libcli11-dev nlohmann-json3-dev catch2 libbenchmark-dev clang-format curl wamerican \
         libsystemd-dev pkg-config systemd scdoc iproute2 util-linux prometheus-cpp-dev \
-        liblua5.3-0 libopentracing-c-wrapper0 bash-completion
+        liblua5.3-0 libopentracing-c-wrapper0 bash-completion rdate
 # The real tools the tests drive, unpacked into $(TEST_TOOLS) rather than installed (installing
 # them would start their services): promtool checks the metrics, HAProxy runs in front of two
 # netsvcd (it needs liblua5.3-0 and libopentracing-c-wrapper0, in DEPS).

@@ -98,6 +98,10 @@ FamilyClaim claim_v6(const Endpoint& e) {
   return {e.address.is_unspecified() ? FamilyClaim::kAny : FamilyClaim::kOne, e.address};
 }
 
+// host:port without a protocol: the endpoints it stands for, TCP, or what is wrong with it.
+std::variant<std::vector<Endpoint>, std::string> resolve_address(std::string_view text,
+                                                                 bool v6only);
+
 }  // namespace
 
 std::string to_string(const Endpoint& endpoint) {
@@ -109,6 +113,28 @@ std::string to_string(const Endpoint& endpoint) {
 
 std::variant<std::vector<Endpoint>, std::string> resolve_listen(std::string_view text,
                                                                 bool v6only) {
+  Transport transport = Transport::tcp;
+  if (const auto scheme_end = text.find("://"); scheme_end != std::string_view::npos) {
+    const std::string_view scheme = text.substr(0, scheme_end);
+    if (scheme == "udp") {
+      transport = Transport::udp;
+    } else if (scheme != "tcp") {
+      return "unknown protocol \"" + std::string(scheme) + "://\" (expected tcp:// or udp://)";
+    }
+    text.remove_prefix(scheme_end + 3);
+  }
+  auto endpoints = resolve_address(text, v6only);
+  if (auto* list = std::get_if<std::vector<Endpoint>>(&endpoints)) {
+    for (Endpoint& endpoint : *list)
+      endpoint.transport = transport;
+  }
+  return endpoints;
+}
+
+namespace {
+
+std::variant<std::vector<Endpoint>, std::string> resolve_address(std::string_view text,
+                                                                 bool v6only) {
   std::string_view host;
   std::string_view port_text;
   bool bracketed = false;
@@ -169,6 +195,8 @@ std::variant<std::vector<Endpoint>, std::string> resolve_listen(std::string_view
   }
   return endpoints;
 }
+
+}  // namespace
 
 std::optional<std::string> bind_conflict(const Endpoint& a, const Endpoint& b) {
   if (a.port != b.port || a.transport != b.transport) return std::nullopt;

@@ -4,6 +4,7 @@
 // endpoints the kernel cannot bind side by side. Pure functions apart from name resolution.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -15,6 +16,10 @@
 #include <boost/asio/ip/address.hpp>
 
 namespace netsvcd::config {
+
+// The largest payload of one UDP datagram over IPv4 (65,535 less the IP and UDP headers); IPv6
+// carries 20 bytes more, but an answer must fit whichever family the client uses.
+inline constexpr std::size_t kMaxDatagramPayload = 65507;
 
 // How a listening socket takes its clients: stream connections (TCP) or datagrams (UDP). A
 // TCP and a UDP socket of the same address and port are two sockets that never clash.
@@ -42,7 +47,8 @@ struct Endpoint {
 std::string to_string(const Endpoint& endpoint);
 
 // Every endpoint that the listen entry `text` stands for, or a message saying what is wrong with
-// it. `v6only` is the listener's setting, applied to a wildcard [::].
+// it. `v6only` is the listener's setting, applied to a wildcard [::]. "udp://" before the
+// address makes its endpoints UDP; without it, or with "tcp://", they are TCP.
 std::variant<std::vector<Endpoint>, std::string> resolve_listen(std::string_view text, bool v6only);
 
 // Why the kernel would refuse to bind `a` and `b` together, or nullopt if it would not.

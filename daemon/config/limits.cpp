@@ -44,20 +44,30 @@ std::optional<std::vector<Cidr>> read_networks(MappingReader& reader, std::strin
   return cidrs;
 }
 
+namespace {
+
+void read_rate(MappingReader& reader, std::string_view key, std::optional<Rate>& rate) {
+  auto text = reader.string(key);
+  if (!text) return;
+  auto parsed = parse_rate(*text);
+  if (auto* message = std::get_if<std::string>(&parsed)) {
+    reader.error(key, *message);
+  } else {
+    rate = std::get<Rate>(parsed);
+  }
+}
+
+}  // namespace
+
 Limits read_limits(MappingReader& reader, const Limits& defaults) {
   Limits limits = defaults;
   if (auto value = reader.integer("max_connections", 1, kMaxCount)) limits.max_connections = *value;
   if (auto value = reader.integer("max_per_source", 1, kMaxCount)) limits.max_per_source = *value;
-  if (auto text = reader.string("rate_limit")) {
-    auto parsed = parse_rate(*text);
-    if (auto* message = std::get_if<std::string>(&parsed)) {
-      reader.error("rate_limit", *message);
-    } else {
-      limits.rate_limit = std::get<Rate>(parsed);
-    }
-  }
+  read_rate(reader, "rate_limit", limits.rate_limit);
   if (auto allow = read_networks(reader, "allow")) limits.allow = std::move(*allow);
   if (auto deny = read_networks(reader, "deny")) limits.deny = std::move(*deny);
+  read_rate(reader, "udp_rate_per_source", limits.udp_rate_per_source);
+  read_rate(reader, "udp_rate", limits.udp_rate);
   return limits;
 }
 

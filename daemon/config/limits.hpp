@@ -1,6 +1,7 @@
 // Limits: who may connect to a listener and how much: concurrent connections in all and per
-// source, new connections per second, and the access lists. Read per listener, each key
-// falling back to the top-level `defaults:` block; nothing set means no limit. Plain values.
+// source, new connections per second, the access lists, and the datagrams answered per second. Read
+// per listener, each key falling back to the top-level `defaults:` block; nothing set means no
+// limit. Plain values.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +21,10 @@ struct Limits {
   std::optional<Rate> rate_limit;  // new connections
   std::vector<Cidr> allow;         // if any, only these may connect
   std::vector<Cidr> deny;          // checked after allow
+  // Datagrams answered per second to one source and by the whole listener, for udp://
+  // addresses only; unset, connection/datagram_guard.hpp's defaults apply.
+  std::optional<Rate> udp_rate_per_source;
+  std::optional<Rate> udp_rate;
 
   bool any() const {
     return max_connections || max_per_source || rate_limit || !allow.empty() || !deny.empty();

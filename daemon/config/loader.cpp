@@ -78,8 +78,22 @@ struct Reading {
   }
 };
 
+// "hello, time, ...": every kind, or only those that answer datagrams.
+std::string kind_names(ListenerKinds kinds, bool datagrams_only = false) {
+  std::string names;
+  for (const ListenerKind* kind : kinds) {
+    if (datagrams_only && !kind->datagrams) continue;
+    if (!names.empty()) names += ", ";
+    names += kind->name;
+  }
+  return names;
+}
+
+// The listen entries, each checked against the others read so far later (report_clashes); a
+// udp:// one only for a kind that answers datagrams.
 std::vector<Endpoint> read_listen(MappingReader& reader, bool v6only, std::size_t file,
-                                  Reading& reading, const std::string& name) {
+                                  Reading& reading, const std::string& name,
+                                  const ListenerKind* kind) {
   const YAML::Node listen = reader.find("listen");
   if (!listen.IsDefined()) {
     reader.error("listen", "missing (this key is required: one or more host:port)");
@@ -108,8 +122,17 @@ std::vector<Endpoint> read_listen(MappingReader& reader, bool v6only, std::size_
       reader.error_at(node, path, *message);
       continue;
     }
+    const auto& resolved_endpoints = std::get<std::vector<Endpoint>>(resolved);
+    if (kind && !kind->datagrams && !resolved_endpoints.empty() &&
+        resolved_endpoints.front().transport == Transport::udp) {
+      reader.error_at(node, path,
+                      "a " + std::string(kind->name) +
+                          " listener cannot serve UDP (kinds that can: " +
+                          kind_names(reading.kinds, true) + ")");
+      continue;
+    }
     // resolve_listen gives each address once; the same address in two entries is a clash.
-    for (const Endpoint& endpoint : std::get<std::vector<Endpoint>>(resolved)) {
+    for (const Endpoint& endpoint : resolved_endpoints) {
       endpoints.push_back(endpoint);
       reading.endpoints.push_back({endpoint, name, file, path, node.Scalar(), node.Mark()});
     }
@@ -168,14 +191,6 @@ const ListenerKind* find_kind(ListenerKinds kinds, std::string_view name) {
 }
 
 // "hello, time" for messages.
-std::string kind_names(ListenerKinds kinds) {
-  std::string names;
-  for (const ListenerKind* kind : kinds) {
-    if (!names.empty()) names += ", ";
-    names += kind->name;
-  }
-  return names;
-}
 
 std::optional<ListenerConfig> read_listener(const YAML::Node& node, std::size_t index,
                                             std::size_t file, Reading& reading) {
@@ -224,11 +239,18 @@ std::optional<ListenerConfig> read_listener(const YAML::Node& node, std::size_t 
   listener.write_timeout = reader.duration("write_timeout", std::chrono::milliseconds(1))
                                .value_or(listener.write_timeout);
   // As written, valid or not: a clash names the listener the user reads in the file.
-  listener.endpoints = read_listen(reader, listener.v6only, file, reading, name.value_or(""));
+  listener.endpoints = read_listen(reader, listener.v6only, file, reading, name.value_or(""), kind);
+  const ListenerTraits traits{std::ranges::any_of(
+      listener.endpoints, [](const Endpoint& e) { return e.transport == Transport::udp; })};
   listener.limits = read_limits(reader, reading.defaults);
   read_proxy_protocol(reader, listener);
+  if (listener.proxy_protocol && traits.datagrams) {
+    reader.error("proxy_protocol",
+                 "the PROXY protocol comes before a TCP stream; this listener has a udp:// "
+                 "address (give UDP a listener of its own)");
+  }
   if (kind) {
-    listener.service = kind->configure(reader);
+    listener.service = kind->configure(reader, traits);
   } else {
     // Without a kind, a key is unknown only if no kind knows it.
     for (const ListenerKind* any_kind : kinds) {
@@ -353,7 +375,7 @@ MainFile read_main(const YAML::Node& root, Reading& reading) {
     } else {
       reader.error("defaults",
                    "expected a mapping of limits (max_connections, max_per_source, "
-                   "rate_limit, allow, deny), got " +
+                   "rate_limit, allow, deny, udp_rate_per_source, udp_rate), got " +
                        describe_node(node));
     }
   }

@@ -62,6 +62,10 @@ ListenerStats::Totals ListenerStats::totals() const {
     totals.duration_sum += std::chrono::nanoseconds(read(slot.duration_sum_ns));
     totals.cache_hits += read(slot.cache_hits);
     totals.cache_misses += read(slot.cache_misses);
+    totals.datagrams_received += read(slot.datagrams_received);
+    totals.datagrams_answered += read(slot.datagrams_answered);
+    for (std::size_t reason = 0; reason < kDatagramDropKinds; ++reason)
+      totals.datagrams_dropped[reason] += read(slot.datagrams_dropped[reason]);
   }
   return totals;
 }

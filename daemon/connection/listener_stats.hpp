@@ -1,6 +1,6 @@
 // ListenerStats: the traffic one listener served, for its metrics and `netsvcd --status`:
 // connections accepted and open, bytes sent, HTTP answers by status code, how long they took,
-// and the answer cache's hits and misses. Owned by the listener's ListenerLoad, so that a reload
+// the answer cache's hits and misses, and datagrams received, answered and dropped by reason. Owned by the listener's ListenerLoad, so that a reload
 // that keeps the listener keeps its counts. Safe from any thread: each thread counts into a slot
 // of its own (this_thread_slot), a cache line no other pool thread writes, with relaxed atomic
 // adds, so counting costs no lock and no line shared between threads; a scrape sums the slots.
@@ -13,6 +13,8 @@
 #include <cstdint>
 #include <memory>
 #include <utility>
+
+#include "connection/datagram_drop.hpp"
 
 namespace netsvcd::connection {
 
@@ -43,6 +45,9 @@ class ListenerStats {
     std::chrono::nanoseconds duration_sum{0};
     std::uint64_t cache_hits = 0;
     std::uint64_t cache_misses = 0;
+    std::uint64_t datagrams_received = 0;
+    std::uint64_t datagrams_answered = 0;
+    std::array<std::uint64_t, kDatagramDropKinds> datagrams_dropped{};  // by DatagramDrop
 
     std::uint64_t active() const { return opened - closed; }
     std::uint64_t answered() const;
@@ -56,6 +61,11 @@ class ListenerStats {
   // One HTTP answer with `status` that took `took` from its request's head to being ready.
   void answered(unsigned status, std::chrono::nanoseconds took);
   void cache_used(bool hit) { add(hit ? slot().cache_hits : slot().cache_misses); }
+  void datagrams_received(std::size_t count) { add(slot().datagrams_received, count); }
+  void datagrams_answered(std::size_t count) { add(slot().datagrams_answered, count); }
+  void datagrams_dropped(DatagramDrop reason, std::size_t count = 1) {
+    add(slot().datagrams_dropped[static_cast<std::size_t>(reason)], count);
+  }
 
   // Held by an admitted connection for its life: counts it open, then closed, in the slot of the
   // thread that opened it. Holds no ownership: the connection keeps the stats alive longer.
@@ -98,6 +108,9 @@ class ListenerStats {
     Counter duration_sum_ns{0};
     Counter cache_hits{0};
     Counter cache_misses{0};
+    Counter datagrams_received{0};
+    Counter datagrams_answered{0};
+    std::array<Counter, kDatagramDropKinds> datagrams_dropped{};
   };
   Slot& slot() { return slots_[this_thread_slot() % slot_count_]; }
 

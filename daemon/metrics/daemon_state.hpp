@@ -42,6 +42,7 @@ struct ListenerView {
   std::vector<Address> addresses;
   std::shared_ptr<connection::ListenerLoad> load;  // its counts, which outlive reloads
   std::function<ServiceMetrics()> service;
+  bool datagrams = false;  // it has udp:// addresses, whose counts it reports too
 };
 
 class DaemonState {

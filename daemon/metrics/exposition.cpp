@@ -119,6 +119,20 @@ void add_listener(Families& out, const ListenerView& view) {
   }
   out.counter("netsvcd_sent_bytes_total", "Bytes sent to clients.", listener,
               static_cast<double>(totals.sent_bytes));
+  if (view.datagrams) {
+    out.counter("netsvcd_datagrams_received_total", "UDP datagrams received.", listener,
+                static_cast<double>(totals.datagrams_received));
+    out.counter("netsvcd_datagrams_answered_total", "UDP datagrams answered.", listener,
+                static_cast<double>(totals.datagrams_answered));
+    for (std::size_t i = 0; i < connection::kDatagramDropKinds; ++i) {
+      Labels labels = listener;
+      labels.push_back(
+          {"reason", std::string(connection::to_string(static_cast<connection::DatagramDrop>(i)))});
+      out.counter("netsvcd_datagrams_dropped_total",
+                  "UDP datagrams left unanswered, by the rule or failure that dropped them.",
+                  labels, static_cast<double>(totals.datagrams_dropped[i]));
+    }
+  }
   const ServiceMetrics service = view.service ? view.service() : ServiceMetrics{};
   if (service.http) add_http(out, listener, totals);
   if (service.cache_entries) {

@@ -49,15 +49,29 @@ nlohmann::json status_json(const DaemonState::Snapshot& state,
       by_reason[std::string(connection::to_string(reason))] = count;
       rejected += count;
     }
-    listeners.push_back({{"name", view.name},
-                         {"kind", view.kind},
-                         {"addresses", std::move(addresses)},
-                         {"connections",
-                          {{"active", totals.active()},
-                           {"accepted", totals.accepted},
-                           {"rejected", rejected},
-                           {"rejected_by_reason", std::move(by_reason)}}},
-                         {"sent_bytes", totals.sent_bytes}});
+    nlohmann::json listener = {{"name", view.name},
+                               {"kind", view.kind},
+                               {"addresses", std::move(addresses)},
+                               {"connections",
+                                {{"active", totals.active()},
+                                 {"accepted", totals.accepted},
+                                 {"rejected", rejected},
+                                 {"rejected_by_reason", std::move(by_reason)}}},
+                               {"sent_bytes", totals.sent_bytes}};
+    if (view.datagrams) {
+      nlohmann::json dropped_by_reason = nlohmann::json::object();
+      std::uint64_t dropped = 0;
+      for (std::size_t i = 0; i < connection::kDatagramDropKinds; ++i) {
+        const auto reason = static_cast<connection::DatagramDrop>(i);
+        dropped_by_reason[std::string(connection::to_string(reason))] = totals.datagrams_dropped[i];
+        dropped += totals.datagrams_dropped[i];
+      }
+      listener["datagrams"] = {{"received", totals.datagrams_received},
+                               {"answered", totals.datagrams_answered},
+                               {"dropped", dropped},
+                               {"dropped_by_reason", std::move(dropped_by_reason)}};
+    }
+    listeners.push_back(std::move(listener));
   }
   return {{"version", std::string(kVersion)},
           {"pid", pid},
@@ -115,6 +129,22 @@ std::string status_text(const nlohmann::json& status) {
     while (!line.empty() && line.back() == ' ')
       line.pop_back();
     text += line + '\n';
+  }
+  // The UDP counts under the table: "daytime over UDP: 120 received, 100 answered, 20 dropped
+  // (18 udp_rate_per_source, 2 reflection)".
+  for (const auto& listener : status.at("listeners")) {
+    if (!listener.contains("datagrams")) continue;
+    const auto& datagrams = listener.at("datagrams");
+    std::string reasons;
+    for (const auto& [reason, count] : datagrams.at("dropped_by_reason").items()) {
+      if (count.get<long>() == 0) continue;
+      reasons += fmt::format("{}{} {}", reasons.empty() ? " (" : ", ", count.get<long>(), reason);
+    }
+    if (!reasons.empty()) reasons += ')';
+    text += fmt::format("{} over UDP: {} received, {} answered, {} dropped{}\n",
+                        listener.at("name").get<std::string>(),
+                        datagrams.at("received").get<long>(), datagrams.at("answered").get<long>(),
+                        datagrams.at("dropped").get<long>(), reasons);
   }
   return text;
 }

@@ -63,8 +63,16 @@ Listener::Listener(IoPool& pool, config::ListenerConfig config,
       loops_(pool.size()) {
   for (auto& row : loops_)
     row.resize(sockets.size());
-  for (auto& socket : sockets)
+  for (auto& socket : sockets) {
+    if (socket.endpoint.transport == config::Transport::udp && !datagrams_) {
+      // The loader lets udp:// addresses only on kinds whose answer is one message.
+      auto service = std::dynamic_pointer_cast<const services::MessageService>(config_.service);
+      if (!service) throw std::logic_error(config_.kind + " cannot answer datagrams");
+      datagrams_ = std::make_unique<const DatagramResponder>(config_.name, config_.limits,
+                                                             std::move(service), load);
+    }
     sockets_.push_back(std::make_unique<Socket>(std::move(socket), kReportInterval));
+  }
   // The first turns spread over the threads.
   for (std::size_t i = 0; i < sockets_.size(); ++i)
     sockets_[i]->turn = i % pool.size();
@@ -74,6 +82,7 @@ void Listener::start() {
   // Every loop exists before any runs: a running loop may look at another thread's.
   for (std::size_t thread = 0; thread < pool_.size(); ++thread) {
     for (std::size_t socket = 0; socket < sockets_.size(); ++socket) {
+      if (is_datagram(socket) && sockets_[socket]->turn != thread) continue;
       UniqueFd fd(::fcntl(sockets_[socket]->listening.fd.get(), F_DUPFD_CLOEXEC, 0));
       if (!fd) {
         log_with({.listener = config_.name}, spdlog::level::err,
@@ -108,6 +117,10 @@ void Listener::start() {
 asio::awaitable<void> Listener::accept_loop(std::size_t thread, std::size_t socket_index) {
   // Keeps this listener, and so its sockets, alive for as long as the loop runs.
   const auto self = shared_from_this();
+  if (is_datagram(socket_index)) {
+    co_await datagram_loop(thread, socket_index);
+    co_return;
+  }
   auto& context = pool_.context(thread);
   Socket& socket = *sockets_[socket_index];
   Loop& loop = *loops_[thread][socket_index];
@@ -152,6 +165,39 @@ asio::awaitable<void> Listener::accept_loop(std::size_t thread, std::size_t sock
         co_await pause.async_wait(use_nothrow);
         break;
     }
+  }
+}
+
+asio::awaitable<void> Listener::datagram_loop(std::size_t thread, std::size_t socket_index) {
+  auto& context = pool_.context(thread);
+  Socket& socket = *sockets_[socket_index];
+  Loop& loop = *loops_[thread][socket_index];
+  asio::steady_timer pause(context);
+  // Made once for the socket's life: nothing is allocated per datagram.
+  const auto batch = std::make_unique<connection::DatagramBatch>();
+  while (!stopped_) {
+    if (const auto refused = loop.enter_epoll()) {
+      pause_accepting(socket, "cannot wait for datagrams: " + refused.message(),
+                      spdlog::level::err);
+    } else {
+      const auto result = datagrams_->serve(loop.fd(), *batch);
+      if (result.outcome == DatagramResponder::Outcome::drained) {
+        co_await loop.socket.async_wait(asio::posix::descriptor_base::wait_read, use_nothrow);
+        continue;
+      }
+      if (result.outcome == DatagramResponder::Outcome::full) {
+        // More may be waiting: this thread's other work runs first.
+        co_await asio::post(context, use_nothrow);
+        continue;
+      }
+      if (stopped_) break;
+      pause_accepting(
+          socket, std::string("receiving failed: ") + std::strerror(result.error),
+          is_resource_exhaustion(result.error) ? spdlog::level::warn : spdlog::level::err);
+    }
+    pause.expires_at(
+        Clock::time_point(Clock::duration(socket.paused_until.load(std::memory_order_relaxed))));
+    co_await pause.async_wait(use_nothrow);
   }
 }
 
@@ -331,6 +377,7 @@ metrics::ListenerView Listener::view() const {
     view.addresses.push_back(
         {config::to_string(socket->listening.endpoint), socket->listening.adopted});
   view.service = [service = config_.service] { return service->metrics(); };
+  view.datagrams = datagrams_ != nullptr;
   return view;
 }
 

@@ -1,5 +1,6 @@
 // Listener: one configured listener at run time: its listening sockets, an accept loop for each
-// socket on every pool thread, and the pipeline that takes what they accept to the service.
+// TCP socket on every pool thread, and the pipeline that takes what they accept to the service;
+// a datagram loop for each UDP socket on one pool thread, and the responder that answers.
 // Owned by a ListenerSet through shared_ptr; each accept loop holds one too, so a stopped
 // listener lives until its loops have ended. Thread safety: start(), stop() and
 // release_sockets() are called by one thread at a time (the daemon's); each accept loop runs on
@@ -20,6 +21,7 @@
 #include "connection/connection_counts.hpp"
 #include "io_pool.hpp"
 #include "metrics/daemon_state.hpp"
+#include "net/datagram_responder.hpp"
 #include "net/listening_socket.hpp"
 #include "net/log_throttle.hpp"
 #include "net/pipeline.hpp"
@@ -107,6 +109,12 @@ class Listener : public std::enable_shared_from_this<Listener> {
   enum class Batch { drained, full, handed_over, failed };
 
   asio::awaitable<void> accept_loop(std::size_t thread, std::size_t socket);
+  // A UDP socket's loop: one thread's, for good (a batch of datagrams is answered in
+  // microseconds, with nothing left open to spread over the pool).
+  asio::awaitable<void> datagram_loop(std::size_t thread, std::size_t socket);
+  bool is_datagram(std::size_t socket) const {
+    return sockets_[socket]->listening.endpoint.transport == config::Transport::udp;
+  }
   // Accepts what the kernel has waiting on `socket`, up to a batch, on `thread`; the waiting
   // thread may hand its turn on (and then stops), a helper never does.
   Batch accept_batch(std::size_t socket, std::size_t thread, bool waiting);
@@ -127,6 +135,8 @@ class Listener : public std::enable_shared_from_this<Listener> {
   const config::ListenerConfig config_;
   connection::ConnectionCounts& counts_;
   const std::shared_ptr<const Pipeline> pipeline_;
+  // For the udp:// sockets, if there are any.
+  std::unique_ptr<const DatagramResponder> datagrams_;
   std::vector<std::unique_ptr<Socket>> sockets_;
   std::atomic<bool> stopped_{false};
   // loops_[thread][socket], made by start() (so that every thread's event loop has them before

@@ -91,6 +91,17 @@ asio::awaitable<Replacement> ListenerSet::replace(const config::Config& current,
           return config::bind_conflict(old, endpoint).has_value();
         });
       });
+      if (clashes && endpoint.transport == config::Transport::udp) {
+        // A listening TCP socket stops for every process that holds it (systemd's fd store
+        // too); a UDP socket holds its port until every copy is closed, so only a restart can
+        // change a UDP socket's identity on its port.
+        const auto message = "listener " + listener.name + ": " + config::to_string(endpoint) +
+                             " cannot replace a running UDP socket on the same port in a reload "
+                             "(a UDP socket keeps its port while open); restart netsvcd to apply "
+                             "this change";
+        log_with({.listener = listener.name}, spdlog::level::err, "{}", message);
+        co_return Replacement{std::move(*this), {message, std::string(kStillServing)}};
+      }
       if (clashes) {
         replacing.emplace_back(&listener, endpoint);
       } else if (auto error = sockets.prepare(endpoint)) {

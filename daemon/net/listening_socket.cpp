@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "asio.hpp"
+#include "connection/datagram_batch.hpp"
 
 namespace netsvcd::net {
 
@@ -27,9 +28,12 @@ std::variant<UniqueFd, std::string> bind_listening_socket(const config::Endpoint
   };
   if (!fd) return failure(errno);
   // Restarting must not wait for old connections in TIME_WAIT. SO_REUSEPORT stays off: it
-  // would let a second daemon bind the same port silently.
+  // would let a second daemon bind the same port silently, and so would SO_REUSEADDR on UDP,
+  // which has no TIME_WAIT to skip.
   const int on = 1;
-  if (::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0) return failure(errno);
+  if (stream && ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0) {
+    return failure(errno);
+  }
   if (family == AF_INET6) {
     const int v6only = endpoint.v6only ? 1 : 0;
     if (::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only) != 0) {
@@ -41,7 +45,14 @@ std::variant<UniqueFd, std::string> bind_listening_socket(const config::Endpoint
     return failure(errno);
   }
   if (stream && ::listen(fd.get(), SOMAXCONN) != 0) return failure(errno);
+  if (!stream) {
+    if (auto error = prepare_datagram_socket(fd.get(), family)) return *error;
+  }
   return fd;
+}
+
+std::optional<std::string> prepare_datagram_socket(int fd, int family) {
+  return connection::enable_destination_info(fd, family);
 }
 
 std::optional<std::string> make_non_blocking(int fd) {

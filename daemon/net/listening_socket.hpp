@@ -23,6 +23,10 @@ struct ListeningSocket {
 // use (...)").
 std::variant<UniqueFd, std::string> bind_listening_socket(const config::Endpoint& endpoint);
 
+// Readies a UDP socket of `family` to answer from the address each datagram was sent to;
+// bind_listening_socket does it, and an adopted socket needs it too. A message if it cannot.
+std::optional<std::string> prepare_datagram_socket(int fd, int family);
+
 // Makes an adopted socket (passed by systemd, or handed over on reload) non-blocking, which the
 // accept loops rely on; a message if it cannot.
 std::optional<std::string> make_non_blocking(int fd);

@@ -16,6 +16,10 @@ std::variant<ListeningSocket, std::string> SocketSource::take(const config::Endp
     ListeningSocket socket = std::move(it->second);
     offered_.erase(it);
     if (auto error = make_non_blocking(socket.fd.get())) return *error;
+    if (endpoint.transport == config::Transport::udp) {
+      const int family = endpoint.address.is_v4() ? AF_INET : AF_INET6;
+      if (auto error = prepare_datagram_socket(socket.fd.get(), family)) return *error;
+    }
     return socket;
   }
   auto bound = bind_listening_socket(endpoint);

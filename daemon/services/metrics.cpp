@@ -77,7 +77,8 @@ class MetricsService final : public Service {
   http::SessionLimits limits_;
 };
 
-std::shared_ptr<const Service> configure(config::MappingReader& options) {
+std::shared_ptr<const Service> configure(config::MappingReader& options,
+                                         const config::ListenerTraits& /*listener*/) {
   const std::size_t errors_before = options.errors().size();
   http::SessionLimits limits;
   limits.request_timeout = options.duration("request_timeout", std::chrono::milliseconds(1))
@@ -92,6 +93,6 @@ constexpr std::string_view kKeys[] = {"request_timeout", "idle_timeout"};
 
 }  // namespace
 
-extern const config::ListenerKind kMetricsKind{"metrics", kKeys, &configure};
+extern const config::ListenerKind kMetricsKind{"metrics", kKeys, false, &configure};
 
 }  // namespace netsvcd::services

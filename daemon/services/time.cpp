@@ -51,7 +51,8 @@ class TimeService final : public MessageService {
   const std::uint64_t id_ = next_id_.fetch_add(1, std::memory_order_relaxed);
 };
 
-std::shared_ptr<const Service> configure(config::MappingReader& options) {
+std::shared_ptr<const Service> configure(config::MappingReader& options,
+                                         const config::ListenerTraits& /*listener*/) {
   if (!options.find("format").IsDefined()) return std::make_shared<TimeService>(TimeFormat{});
   const auto text = options.string("format");
   if (!text) return nullptr;
@@ -68,6 +69,6 @@ constexpr std::string_view kKeys[] = {"format"};
 
 }  // namespace
 
-extern const config::ListenerKind kTimeKind{"time", kKeys, &configure};
+extern const config::ListenerKind kTimeKind{"time", kKeys, true, &configure};
 
 }  // namespace netsvcd::services

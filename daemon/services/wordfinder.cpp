@@ -60,7 +60,8 @@ class WordfinderService final : public Service {
   std::string dictionary_;
 };
 
-std::shared_ptr<const Service> configure(config::MappingReader& options) {
+std::shared_ptr<const Service> configure(config::MappingReader& options,
+                                         const config::ListenerTraits& /*listener*/) {
   const std::size_t errors_before = options.errors().size();
   wordfinder::RouterSettings settings;
   settings.min_length = static_cast<std::size_t>(options.integer("min_length", 1, 64).value_or(2));
@@ -109,6 +110,6 @@ constexpr std::string_view kKeys[] = {"dictionary",  "min_length",    "max_lette
 
 }  // namespace
 
-extern const config::ListenerKind kWordfinderKind{"wordfinder", kKeys, &configure};
+extern const config::ListenerKind kWordfinderKind{"wordfinder", kKeys, false, &configure};
 
 }  // namespace netsvcd::services

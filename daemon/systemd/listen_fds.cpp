@@ -15,14 +15,19 @@ namespace {
 
 // The identity the config would give this socket, so that matching is plain equality.
 std::optional<config::Endpoint> listening_endpoint(int fd) {
-  if (::sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 1) <= 0) return std::nullopt;
+  config::Transport transport = config::Transport::tcp;
+  if (::sd_is_socket(fd, AF_UNSPEC, SOCK_DGRAM, -1) > 0) {
+    transport = config::Transport::udp;
+  } else if (::sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 1) <= 0) {
+    return std::nullopt;
+  }
   sockaddr_storage storage{};
   socklen_t length = sizeof storage;
   if (::getsockname(fd, reinterpret_cast<sockaddr*>(&storage), &length) != 0) return std::nullopt;
   if (storage.ss_family == AF_INET) {
     const auto& in = reinterpret_cast<const sockaddr_in&>(storage);
     return config::Endpoint{boost::asio::ip::address_v4(ntohl(in.sin_addr.s_addr)),
-                            ntohs(in.sin_port), false};
+                            ntohs(in.sin_port), false, transport};
   }
   if (storage.ss_family == AF_INET6) {
     const auto& in6 = reinterpret_cast<const sockaddr_in6&>(storage);
@@ -37,7 +42,7 @@ std::optional<config::Endpoint> listening_endpoint(int fd) {
       if (::getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &value, &size) != 0) return std::nullopt;
       v6only = value != 0;
     }
-    return config::Endpoint{address, ntohs(in6.sin6_port), v6only};
+    return config::Endpoint{address, ntohs(in6.sin6_port), v6only, transport};
   }
   return std::nullopt;
 }
@@ -65,8 +70,10 @@ std::vector<PassedSocket> take_passed_sockets() {
     const std::string name = names && names.get()[i] ? names.get()[i] : "unknown";
     const auto endpoint = listening_endpoint(fd.get());
     if (!endpoint) {
-      spdlog::warn("descriptor {} passed by systemd ({}) is not a listening TCP socket; closed",
-                   fd.get(), name);
+      spdlog::warn(
+          "descriptor {} passed by systemd ({}) is neither a listening TCP socket nor a UDP "
+          "socket; closed",
+          fd.get(), name);
       continue;
     }
     sockets.push_back({name, *endpoint, std::move(fd)});

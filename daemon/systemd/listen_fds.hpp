@@ -17,8 +17,9 @@ struct PassedSocket {
   UniqueFd fd;
 };
 
-// Every listening TCP socket passed to this process, and unsets LISTEN_FDS so that nothing is
-// taken twice. Anything else passed (a UDP or unix socket, a file) is logged and closed.
+// Every listening TCP socket and every UDP socket passed to this process, and unsets LISTEN_FDS
+// so that nothing is taken twice. Anything else passed (a unix socket, a file) is logged and
+// closed.
 std::vector<PassedSocket> take_passed_sockets();
 
 }  // namespace netsvcd::systemd

@@ -14,7 +14,8 @@
 #                                   seconds since the epoch), then a last line "end" (wait for it)
 #
 # TARGET is KIND,HOST,PORT[,EXPECTED]: KIND hello (a line equal to EXPECTED, if given), time
-# (a line like "Sun Nov 22 04:06:57 2026") or http (GET /lexical answered "HTTP/1.1 200 OK").
+# (a line like "Sun Nov 22 04:06:57 2026"), udp-time (the same line, for one datagram) or http
+# (GET /lexical answered "HTTP/1.1 200 OK").
 set -uo pipefail
 
 errfile=$(mktemp)
@@ -22,11 +23,35 @@ trap 'rm -f "$errfile"' EXIT
 
 time_re='^[A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9][0-9] [0-9]{2}:[0-9]{2}:[0-9]{2} [0-9]{4}$'
 
+# Sets RESULT and ANSWER for one datagram to $1:$2 (udp-time): bash's /dev/udp connects its
+# socket, so the answer must come from the address asked, and a closed port's ICMP error is
+# "Connection refused" on the read. dd reads the datagram whole in one read(2); bash's read
+# would take it a byte at a time, and a datagram's first byte is all of it that one read gets.
+datagram_once() {
+  local line='' status=0
+  if ! { exec 3<>"/dev/udp/$1/$2"; } 2>"$errfile"; then
+    RESULT=bad; ANSWER="socket: $(tr '\n' ' ' <"$errfile")"
+    return
+  fi
+  printf '\n' >&3 2>"$errfile" || status=$?
+  [ $status = 0 ] && { line=$(timeout 5 dd bs=512 count=1 status=none <&3 2>"$errfile") || status=$?; }
+  exec 3<&-
+  ANSWER=$line
+  if [ $status = 0 ] && [[ $line =~ $time_re ]]; then RESULT=ok
+  elif grep -q 'Connection refused' "$errfile"; then RESULT=refused
+  elif [ $status = 124 ]; then RESULT=bad; ANSWER="<no answer within 5 s>"
+  else RESULT=bad; ANSWER="${line:-<no answer>} $(tr '\n' ' ' <"$errfile")"; fi
+}
+
 # Sets RESULT (ok | refused | bad) and ANSWER for one connection to $1.
 connect_once() {
   local kind host port expected line='' rest
   IFS=, read -r kind host port expected <<<"$1"
   ANSWER=
+  if [ "$kind" = udp-time ]; then
+    datagram_once "$host" "$port"
+    return
+  fi
   if ! { exec 3<>"/dev/tcp/$host/$port"; } 2>"$errfile"; then
     if grep -q 'Connection refused' "$errfile"; then RESULT=refused; else
       RESULT=bad; ANSWER="connect: $(tr '\n' ' ' <"$errfile")"; fi

@@ -246,6 +246,9 @@ gap_figures() {
 TARGETS_SHIPPED=("hello,127.0.0.1,8080,Hello World" "hello,::1,8080,Hello World"
                  "time,127.0.0.1,8013" "time,::1,8013" "http,127.0.0.1,8081" "http,::1,8081")
 TARGET_NEW="hello,127.0.0.1,8082,Hello Again"
+# Probed at steps of their own, not in the client loops: the shipped udp_rate_per_source (10/s)
+# would drop a loop's datagrams, as it should.
+TARGETS_UDP=("udp-time,127.0.0.1,8013" "udp-time,::1,8013")
 ALL_PORTS="8080 8013 8081 8082"
 LOOP_CLIENTS=4
 
@@ -361,16 +364,16 @@ echo "$out" | grep -E '^(Setting up|Created symlink)' | sed 's/^/       /' || tr
 [ "$(g systemctl is-enabled netsvcd || true)" = enabled ] || fail "netsvcd.service is not enabled"
 info "netsvcd.service: active, enabled; netsvcd.socket: $(g systemctl is-enabled netsvcd.socket || true), $(active netsvcd.socket)"
 for re in 'listener hello \(hello\) listening on \[::\]:8080' \
-          'listener daytime \(time\) listening on 127\.0\.0\.1:8013, \[::1\]:8013' \
+          'listener daytime \(time\) listening on 127\.0\.0\.1:8013, \[::1\]:8013, udp://127\.0\.0\.1:8013, udp://\[::1\]:8013' \
           'listener words \(wordfinder\) listening on \[::\]:8081' \
-          "netsvcd $(re_quote "$v1") ready: 3 listener\(s\) on 4 address\(es\)"; do
+          "netsvcd $(re_quote "$v1") ready: 3 listener\(s\) on 6 address\(es\)"; do
   wait_journal "$re" -u netsvcd || { journal -u netsvcd | sed 's/^/         /'; fail "journalctl -u netsvcd: no line matching /$re/"; }
 done
 journal -u netsvcd | grep -E 'listening on|ready' | cut -d' ' -f3- | sed 's/^/       /'
 pass "active and enabled; start-up lines with the 3 listeners in the journal"
 
-step "hello, time and wordfinder answer on the shipped ports"
-for t in "${TARGETS_SHIPPED[@]}"; do probe "$t" ok; done
+step "hello, time and wordfinder answer on the shipped ports, and time over UDP"
+for t in "${TARGETS_SHIPPED[@]}" "${TARGETS_UDP[@]}"; do probe "$t" ok; done
 words=$(g curl -sS -m 5 http://localhost:8081/lexical 2>&1) || fail "curl localhost:8081/lexical: $words"
 [[ $words == *'"possibilities":["lexical",'* ]] || fail "GET /lexical answered: $words"
 info "curl localhost:8081/lexical: ${words:0:100}..."
@@ -383,7 +386,7 @@ netsvc_out=$(g netsvc words localhost lexical --min-length 7 2>&1) || fail "nets
 info "netsvc words localhost lexical --min-length 7: $netsvc_out"
 g test -f /usr/share/bash-completion/completions/netsvc || fail "no netsvc bash completion"
 g test -f /usr/share/man/man1/netsvc.1.gz || fail "no netsvc(1) man page"
-pass "8080 (hello), 8013 (time) and 8081 (wordfinder), over IPv4 and IPv6; netsvc hello and words"
+pass "8080 (hello), 8013 (time, TCP and UDP) and 8081 (wordfinder), over IPv4 and IPv6; netsvc hello and words"
 
 step "reload with a new hello listener on 8082, while a client loops on the old ports"
 conf=$M/etc/netsvcd/netsvcd.yaml
@@ -449,7 +452,7 @@ gshow systemctl reload netsvcd || fail "systemctl reload netsvcd returned $? wit
 probe "hello,127.0.0.1,8083,Hello Drop-in" ok
 probe "hello,::1,8083,Hello Drop-in" ok
 for t in "${TARGETS_SHIPPED[@]}" "$TARGET_NEW"; do probe "$t" ok; done
-re="reloaded /etc/netsvcd/netsvcd\.yaml \+ 1 drop-in \(/etc/netsvcd/conf\.d/50-e2e\.yaml\): 5 listener\(s\) on 6 address\(es\)"
+re="reloaded /etc/netsvcd/netsvcd\.yaml \+ 1 drop-in \(/etc/netsvcd/conf\.d/50-e2e\.yaml\): 5 listener\(s\) on 8 address\(es\)"
 wait_journal "$re" -u netsvcd || { journal -u netsvcd | sed 's/^/         /'; fail "journalctl -u netsvcd: no line matching /$re/"; }
 journal -u netsvcd | grep -E 'reloaded' | cut -d' ' -f3- | sed 's/^/       /'
 # A key of the main file, in the drop-in: the whole reload is refused, at the drop-in's line.
@@ -502,6 +505,9 @@ loop_stop restart
 info "MainPID $old, then $new"
 wait_journal "netsvcd\[$new\]: sockets passed by systemd: " -u netsvcd || fail "the new process got no sockets from systemd's fd store"
 journal -u netsvcd | grep -E "netsvcd\[$new\]: sockets passed" | cut -d' ' -f3- | sed 's/^/       /'
+journal -u netsvcd | grep -qE "netsvcd\[$new\]: sockets passed by systemd: .*udp://127\.0\.0\.1:8013" ||
+  fail "the fd store did not hand the UDP socket to the new process"
+for t in "${TARGETS_UDP[@]}"; do probe "$t" ok; done
 loop_check restart "restart"
 gap_figures restart "$old" "$new"
 restart_text="refused 0 of $loop_total; $gap_text"
@@ -517,7 +523,7 @@ pass "exposure $exposure, as the README states"
 step "systemctl stop netsvcd closes the ports"
 gshow systemctl stop netsvcd || fail "systemctl stop netsvcd returned $?"
 [ "$(active netsvcd)" = inactive ] || fail "netsvcd is $(active netsvcd) after stop"
-for t in "${TARGETS_SHIPPED[@]}" "$TARGET_NEW"; do probe "$t" refused; done
+for t in "${TARGETS_SHIPPED[@]}" "$TARGET_NEW" "${TARGETS_UDP[@]}"; do probe "$t" refused; done
 left=$(listening)
 info "listening TCP sockets: [${left% }]"
 for p in $ALL_PORTS; do [[ " $left" != *":$p "* ]] || fail "port $p still listening: $left"; done
@@ -534,7 +540,9 @@ probe "hello,127.0.0.1,8080,Hello World" ok
 first=$(main_pid)
 wait_journal "netsvcd\[$first\]: sockets passed by systemd: " -u netsvcd || fail "netsvcd $first logged no sockets passed by systemd"
 journal -u netsvcd | grep -E "netsvcd\[$first\]: sockets passed" | cut -d' ' -f3- | sed 's/^/       /'
-for t in "${TARGETS_SHIPPED[@]}" "$TARGET_NEW"; do probe "$t" ok; done
+for t in "${TARGETS_SHIPPED[@]}" "$TARGET_NEW" "${TARGETS_UDP[@]}"; do probe "$t" ok; done
+journal -u netsvcd | grep -qE "netsvcd\[$first\]: sockets passed by systemd: .*udp://\[::1\]:8013" ||
+  fail "netsvcd.socket's ListenDatagram= sockets were not passed"
 info "stop the service alone: the socket holds the ports, the next connection starts it again"
 gshow systemctl stop netsvcd || fail "systemctl stop netsvcd returned $?"
 [ "$(active netsvcd)" = inactive ] && [ "$(active netsvcd.socket)" = active ] ||
@@ -544,8 +552,12 @@ second=$(main_pid)
 [ "$(active netsvcd)" = active ] && [ "$second" != "$first" ] && [ "$second" != 0 ] ||
   fail "the service was not started again by a connection (netsvcd $(active netsvcd), MainPID $second)"
 info "started again by the connection: MainPID $first, then $second"
+info "stop the service alone again: a datagram starts it this time"
+gshow systemctl stop netsvcd || fail "systemctl stop netsvcd returned $?"
+probe "udp-time,127.0.0.1,8013" ok
+[ "$(active netsvcd)" = active ] || fail "a datagram did not start netsvcd (it is $(active netsvcd))"
 gshow systemctl stop netsvcd.socket netsvcd || fail "systemctl stop netsvcd.socket netsvcd returned $?"
-for t in "${TARGETS_SHIPPED[@]}" "$TARGET_NEW"; do probe "$t" refused; done
+for t in "${TARGETS_SHIPPED[@]}" "$TARGET_NEW" "${TARGETS_UDP[@]}"; do probe "$t" refused; done
 pass "started by the first connection, and again after a stop; stop netsvcd.socket netsvcd closes the ports"
 
 step "upgrade to $v2 while a client loops: the conffile edit is kept, no connection refused"

@@ -320,11 +320,12 @@ TEST_CASE("reload: an invalid file is refused with every error, and nothing chan
     CHECK(result.out.empty());
     const auto port_error =
         file + ":4:14: listeners[0].listen[0]: bad port \"99999\" (expected 1 to 65535)";
-    const auto key_error = file +
-                           ":5:5: listeners[0].mesage: unknown key: did you mean \"message\"? "
-                           "(expected name, kind, v6only, write_timeout, listen, max_connections, "
-                           "max_per_source, rate_limit, allow, deny, proxy_protocol, "
-                           "proxy_from, message)";
+    const auto key_error =
+        file +
+        ":5:5: listeners[0].mesage: unknown key: did you mean \"message\"? "
+        "(expected name, kind, v6only, write_timeout, listen, max_connections, "
+        "max_per_source, rate_limit, allow, deny, udp_rate_per_source, udp_rate, proxy_protocol, "
+        "proxy_from, message)";
     CHECK(result.err == port_error + "\n" + key_error + "\n" + file + ": 2 error(s)\n" +
                             std::string(kRefused) + "\n");
     REQUIRE(daemon.wait_for_log(kRefused));

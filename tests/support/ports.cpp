@@ -24,9 +24,9 @@ int highest_port() {
   return first_ephemeral - 1;
 }
 
-bool bindable(std::uint16_t port) {
+bool bindable(std::uint16_t port, int type) {
   // A dual-stack wildcard bind succeeds only if nothing holds the port on any address.
-  const int fd = ::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  const int fd = ::socket(AF_INET6, type | SOCK_CLOEXEC, 0);
   if (fd < 0) return false;
   const int off = 0;
   ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);
@@ -62,7 +62,7 @@ std::uint16_t free_port() {
   std::uniform_int_distribution<int> pick(kLowest, highest);
   for (int attempt = 0; attempt < 1000; ++attempt) {
     const auto port = static_cast<std::uint16_t>(pick(random));
-    if (reserve(port) && bindable(port)) return port;
+    if (reserve(port) && bindable(port, SOCK_STREAM) && bindable(port, SOCK_DGRAM)) return port;
   }
   throw std::runtime_error("no free port found below the ephemeral range");
 }

@@ -397,7 +397,8 @@ listeners:
                 "time, wordfinder, metrics)",
                 "netsvcd.yaml:5:5: listeners[0].v6onyl: unknown key: did you mean \"v6only\"? "
                 "(expected name, kind, v6only, write_timeout, listen, max_connections, "
-                "max_per_source, rate_limit, allow, deny, proxy_protocol, proxy_from, message, "
+                "max_per_source, rate_limit, allow, deny, udp_rate_per_source, udp_rate, "
+                "proxy_protocol, proxy_from, message, "
                 "format, dictionary, min_length, max_letters, max_blanks, cache_entries, "
                 "request_timeout, idle_timeout)"});
 }
@@ -499,7 +500,8 @@ TEST_CASE("config error: unknown hello listener key suggests message", "[config]
   CHECK(errors_of(with_listen("\"[::]:8001\"") + "    mesage: hi\n") ==
         Strings{"netsvcd.yaml:5:5: listeners[0].mesage: unknown key: did you mean \"message\"? "
                 "(expected name, kind, v6only, write_timeout, listen, max_connections, "
-                "max_per_source, rate_limit, allow, deny, proxy_protocol, proxy_from, "
+                "max_per_source, rate_limit, allow, deny, udp_rate_per_source, udp_rate, "
+                "proxy_protocol, proxy_from, "
                 "message)"});
 }
 
@@ -513,10 +515,11 @@ listeners:
     message: hi
 )")) == Strings{"netsvcd.yaml:5:5: listeners[0].formt: unknown key: did you mean \"format\"? "
                 "(expected name, kind, v6only, write_timeout, listen, max_connections, "
-                "max_per_source, rate_limit, allow, deny, proxy_protocol, proxy_from, format)",
+                "max_per_source, rate_limit, allow, deny, udp_rate_per_source, udp_rate, "
+                "proxy_protocol, proxy_from, format)",
                 "netsvcd.yaml:6:5: listeners[0].message: unknown key (expected name, kind, "
                 "v6only, write_timeout, listen, max_connections, max_per_source, rate_limit, "
-                "allow, deny, proxy_protocol, proxy_from, format)"});
+                "allow, deny, udp_rate_per_source, udp_rate, proxy_protocol, proxy_from, format)"});
 }
 
 TEST_CASE("config error: duplicate top-level key", "[config][errors]") {
@@ -955,6 +958,7 @@ listeners:
                 kStrftimeHint,
             "netsvcd.yaml:16:5: listeners[2].colour: unknown key (expected name, kind, v6only, "
             "write_timeout, listen, max_connections, max_per_source, rate_limit, allow, deny, "
+            "udp_rate_per_source, udp_rate, "
             "proxy_protocol, proxy_from, format)",
         });
 }

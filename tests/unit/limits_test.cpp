@@ -188,10 +188,12 @@ TEST_CASE("config error: bad limits name file, line, column and key", "[limits][
                 "such as [\"127.0.0.0/8\", \"::1\"], got a mapping"});
   CHECK(errors_of(hello_with("", "defaults:\n  rate_limt: 5/s\n")) ==
         Strings{"netsvcd.yaml:2:3: defaults.rate_limt: unknown key: did you mean \"rate_limit\"? "
-                "(expected max_connections, max_per_source, rate_limit, allow, deny)"});
+                "(expected max_connections, max_per_source, rate_limit, allow, deny, "
+                "udp_rate_per_source, udp_rate)"});
   CHECK(errors_of(hello_with("", "defaults: 5\n")) ==
-        Strings{"netsvcd.yaml:1:11: defaults: expected a mapping of limits (max_connections, "
-                "max_per_source, rate_limit, allow, deny), got \"5\""});
+        Strings{
+            "netsvcd.yaml:1:11: defaults: expected a mapping of limits (max_connections, "
+            "max_per_source, rate_limit, allow, deny, udp_rate_per_source, udp_rate), got \"5\""});
   CHECK(errors_of(hello_with("", "defaults:\n  max_connections: 0\n")) ==
         Strings{"netsvcd.yaml:2:20: defaults.max_connections: expected a whole number from 1 to "
                 "100000000, got \"0\""});
@@ -250,7 +252,8 @@ TEST_CASE("config error: proxy_protocol and proxy_from name file, line, column a
   // Per listener only: a proxy is a fact of one listener, not a default for all.
   CHECK(errors_of(hello_with("", "defaults:\n  proxy_protocol: true\n")) ==
         Strings{"netsvcd.yaml:2:3: defaults.proxy_protocol: unknown key (expected "
-                "max_connections, max_per_source, rate_limit, allow, deny)"});
+                "max_connections, max_per_source, rate_limit, allow, deny, udp_rate_per_source, "
+                "udp_rate)"});
 }
 
 TEST_CASE("load: connections in all, and per IPv4 address or IPv6 /64", "[limits][load]") {

@@ -1,7 +1,8 @@
 // systemd/netsvcd.socket against config/netsvcd.yaml: the socket unit must offer exactly the
 // shipped config's listening sockets (address, port, v6only), or netsvcd would bind beside
 // sockets systemd holds. The config is read by the daemon's own loader, and each ListenStream=
-// by the same listen parser, so both sides name a socket the way netsvcd matches them.
+// (and ListenDatagram=, as udp://) by the same listen parser, so both sides name a socket the way
+// netsvcd matches them.
 #include <fstream>
 #include <map>
 #include <set>
@@ -82,8 +83,8 @@ TEST_CASE("netsvcd.socket offers exactly the shipped config's listening sockets"
   const auto socket = socket_section(kSocketUnit);
   for (const auto& [key, values] : socket) {
     INFO(key << "= in " << kSocketUnit);
-    // netsvcd serves TCP only, from one process that accepts for itself.
-    if (key.starts_with("Listen")) CHECK(key == "ListenStream");
+    // netsvcd serves TCP and UDP, from one process that accepts for itself.
+    if (key.starts_with("Listen")) CHECK((key == "ListenStream" || key == "ListenDatagram"));
     if (key == "Accept") CHECK((values.back() == "no" || values.back() == "false"));
   }
 
@@ -95,21 +96,23 @@ TEST_CASE("netsvcd.socket offers exactly the shipped config's listening sockets"
   REQUIRE((mode == "both" || mode == "ipv6-only"));
   const bool v6only = mode == "ipv6-only";
 
-  const auto listen = socket.find("ListenStream");
-  REQUIRE(listen != socket.end());
   std::vector<Endpoint> from_unit;
-  for (const auto& text : listen->second) {
-    // The same parser as a config's listen entry, so "[::1]:8013" is the same identity on both
-    // sides (a specific IPv6 address counts as v6only whatever BindIPv6Only= says).
-    auto resolved = netsvcd::config::resolve_listen(text, v6only);
-    if (const auto* message = std::get_if<std::string>(&resolved)) {
-      FAIL("ListenStream=" << text << ": " << *message);
+  for (const auto& [key, scheme] :
+       {std::pair{"ListenStream", ""}, std::pair{"ListenDatagram", "udp://"}}) {
+    const auto listen = socket.find(key);
+    if (listen == socket.end()) continue;
+    for (const auto& text : listen->second) {
+      // The same parser as a config's listen entry, so "[::1]:8013" is the same identity on both
+      // sides (a specific IPv6 address counts as v6only whatever BindIPv6Only= says).
+      auto resolved = netsvcd::config::resolve_listen(scheme + text, v6only);
+      INFO(key << "=" << text);
+      if (const auto* message = std::get_if<std::string>(&resolved)) FAIL(*message);
+      const auto& endpoints = std::get<std::vector<Endpoint>>(resolved);
+      REQUIRE(endpoints.size() == 1);
+      from_unit.push_back(endpoints.front());
     }
-    const auto& endpoints = std::get<std::vector<Endpoint>>(resolved);
-    INFO("ListenStream=" << text);
-    REQUIRE(endpoints.size() == 1);
-    from_unit.push_back(endpoints.front());
   }
+  REQUIRE(!from_unit.empty());
 
   const std::set<Endpoint> unit_set(from_unit.begin(), from_unit.end());
   CHECK(unit_set.size() == from_unit.size());  // no address twice
