@@ -1,9 +1,10 @@
 // ListenerStats: the traffic one listener served, for its metrics and `netsvcd --status`:
 // connections accepted and open, bytes sent, HTTP answers by status code, how long they took,
-// the answer cache's hits and misses, and datagrams received, answered and dropped by reason. Owned by the listener's ListenerLoad, so that a reload
-// that keeps the listener keeps its counts. Safe from any thread: each thread counts into a slot
-// of its own (this_thread_slot), a cache line no other pool thread writes, with relaxed atomic
-// adds, so counting costs no lock and no line shared between threads; a scrape sums the slots.
+// the answer cache's hits and misses, and datagrams received, answered and dropped by reason. Owned
+// by the listener's ListenerLoad, so that a reload that keeps the listener keeps its counts. Safe
+// from any thread: each thread counts into a slot of its own (this_thread_slot), a cache line no
+// other pool thread writes, with relaxed atomic adds, so counting costs no lock and no line shared
+// between threads; a scrape sums the slots.
 #pragma once
 
 #include <array>
