@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """bench/run.py: netsvcd against its peers on loopback, every peer side by side in one run.
 
-`make bench` runs it in full (3 rounds, every workload at 1, 64 and 1,024 clients, about 15
-minutes); `make bench-smoke` runs `--smoke` (one round, mostly 64 clients, about 75 s). It
+`make bench` runs it in full (3 rounds, every workload at 1, 64 and 1,024 clients, UDP at 1 and
+64, about 15 minutes); `make bench-smoke` runs `--smoke` (one round, mostly 64 clients, about
+90 s). It
 starts every server on a free loopback port, runs each (workload, clients) cell for every peer
 in turn, round after round, and prints a table of medians, a table of ratios netsvcd/peer and
 the targets of the issue "the connection path at the hardware limit", met or not. It writes
@@ -1914,8 +1915,8 @@ def parse_args():
     p.add_argument("--peers-cache", help="where the unpacked openbsd-inetd is kept between runs "
                                          "(default BUILD_DIR/bench-peers)")
     p.add_argument("--smoke", action="store_true",
-                   help="about 75 s: one round, 2 s runs, 64 clients (plus the runs the "
-                        "targets need at 1 and 1,024)")
+                   help="about 90 s: one round, 2 s runs, 64 clients (plus the runs the "
+                        "targets need at 1 and 1,024, and UDP at 1 and 64)")
     p.add_argument("--quick", action="store_true",
                    help="the full matrix once with 1 s runs (to test the harness)")
     p.add_argument("--rounds", type=int, help="rounds (default 3; 1 with --smoke or --quick)")
