@@ -209,8 +209,8 @@ test-tsan: deps test-tools
 
 # The word finder's search against a naive scan (Google Benchmark), then netsvcd against its
 # peers (bench/run.py: reference server, inetd, xinetd, systemd-socket-activate, nginx), 3
-# rounds of every workload at 1, 64 and 1,024 clients, and hello and the word finder without and
-# with a scraped metrics listener: about 15 minutes.
+# rounds of every workload at 1, 64 and 1,024 clients (UDP daytime at 1 and 64), and hello and
+# the word finder without and with a scraped metrics listener: about 15 minutes.
 bench: build bench-deps
 	$(BUILD_DIR)/bench/wordfinder_bench --benchmark_repetitions=3 \
 	  --benchmark_report_aggregates_only=true

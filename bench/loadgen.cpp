@@ -21,6 +21,18 @@
 //     stdin closes or HOLD-SECONDS pass; then it closes them all and prints a last JSON line
 //     (how many the server closed meanwhile).
 //
+//   loadgen udp --port P [--host 127.0.0.1] [--concurrency 64] [--duration 5]
+//               [--max-connections N] [--timeout 0.2] [--send TEXT] [--answer-bytes MIN:MAX]
+//               [--threads 1] [--quiet]
+//     CONCURRENCY clients, each its own UDP socket bound to the host's loopback address with an
+//     ephemeral port (1024 or above: never a service port, which servers rightly refuse to
+//     answer) and connected to the server, each with one datagram outstanding: send TEXT (an
+//     empty datagram by default), wait for the answer, at once the next. An answer not back
+//     within TIMEOUT seconds counts as lost, and the client goes on from a fresh socket (a late
+//     answer must not pass for the next one's). An answer must end with "\n" and, with
+//     --answer-bytes, be MIN to MAX bytes long, or it counts as unexpected. Bounded as oneshot
+//     is, MAX-CONNECTIONS counting datagrams sent; the same JSON object, with "lost" added.
+//
 // TEXT takes C escapes: \r \n \t \\ \xHH. Exit status 0 unless the command line is wrong (2) or
 // the setup fails (1); errors on connections are counted, not fatal.
 #include <arpa/inet.h>
@@ -50,6 +62,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -73,7 +86,10 @@ constexpr int kDefaultThreads = 2;
                "[--duration S] [--max-connections N] [--timeout S] [--send TEXT] "
                "[--expect-bytes N] [--threads N] [--quiet]\n"
                "       loadgen hold --port P [--host 127.0.0.1] --connections N [--send TEXT] "
-               "[--expect none|http|BYTES] [--timeout S] [--hold-seconds S] [--parallel N]\n",
+               "[--expect none|http|BYTES] [--timeout S] [--hold-seconds S] [--parallel N]\n"
+               "       loadgen udp --port P [--host 127.0.0.1] [--concurrency N] [--duration S] "
+               "[--max-connections N] [--timeout S] [--send TEXT] [--answer-bytes MIN:MAX] "
+               "[--threads N] [--quiet]\n",
                why);
   std::exit(2);
 }
@@ -101,6 +117,8 @@ struct Options {
   std::string send;
   std::optional<std::uint64_t> expect_bytes;  // oneshot
   std::string expect = "none";                // hold
+  std::size_t answer_min = 1;                 // udp
+  std::size_t answer_max = 65536;             // udp
   int threads = kDefaultThreads;
   double hold_seconds = 300;
   int parallel = 64;
@@ -160,7 +178,9 @@ Options parse(int argc, char** argv) {
   if (argc < 2) usage("no mode given");
   Options o;
   o.mode = argv[1];
-  if (o.mode != "oneshot" && o.mode != "hold") usage("the mode is oneshot or hold");
+  if (o.mode != "oneshot" && o.mode != "hold" && o.mode != "udp") {
+    usage("the mode is oneshot, hold or udp");
+  }
   for (int i = 2; i < argc; ++i) {
     const std::string name = argv[i];
     if (name == "--quiet") {
@@ -190,7 +210,16 @@ Options parse(int argc, char** argv) {
       o.expect_bytes = static_cast<std::uint64_t>(parse_number(value, "--expect-bytes", 0, 1e15));
     else if (name == "--expect")
       o.expect = value;
-    else if (name == "--threads")
+    else if (name == "--answer-bytes") {
+      const std::string range = value;
+      const auto colon = range.find(':');
+      if (colon == std::string::npos) usage("--answer-bytes takes MIN:MAX");
+      o.answer_min = static_cast<std::size_t>(
+          parse_number(range.substr(0, colon).c_str(), "--answer-bytes", 1, 65536));
+      o.answer_max = static_cast<std::size_t>(
+          parse_number(range.substr(colon + 1).c_str(), "--answer-bytes", 1, 65536));
+      if (o.answer_min > o.answer_max) usage("--answer-bytes: MIN above MAX");
+    } else if (name == "--threads")
       o.threads = static_cast<int>(parse_number(value, "--threads", 1, 64));
     else if (name == "--hold-seconds")
       o.hold_seconds = parse_number(value, "--hold-seconds", 0, 86400);
@@ -201,7 +230,7 @@ Options parse(int argc, char** argv) {
   }
   if (o.port == 0) usage("--port is required");
   if (o.mode == "hold" && o.connections == 0) usage("hold needs --connections");
-  if (o.timeout < 0) o.timeout = o.mode == "hold" ? 10 : 5;
+  if (o.timeout < 0) o.timeout = o.mode == "hold" ? 10 : o.mode == "udp" ? 0.2 : 5;
   if (o.expect != "none" && o.expect != "http") {
     parse_number(o.expect.c_str(), "--expect", 1, 1e15);
   }
@@ -519,6 +548,214 @@ class OneshotWorker {
   bool accepting_ = true;
 };
 
+// ---- udp -------------------------------------------------------------------------------------
+
+// A descriptor closed with its owner.
+class Fd {
+ public:
+  Fd() = default;
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() { reset(); }
+  Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  Fd& operator=(Fd&& other) noexcept {
+    if (this != &other) {
+      reset();
+      fd_ = std::exchange(other.fd_, -1);
+    }
+    return *this;
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+  void reset() {
+    if (fd_ >= 0) close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+// A UDP socket bound to the loopback address of the server's family with an ephemeral port and
+// connected to the server: the kernel then drops datagrams from any other source, and reports
+// the server's ICMP port unreachable as ECONNREFUSED.
+Fd udp_client(const Address& server, int& error) {
+  Fd fd(socket(server.family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (fd.get() < 0) {
+    error = errno;
+    return fd;
+  }
+  Address local = server;
+  std::uint16_t port = 0;
+  if (server.family == AF_INET) {
+    reinterpret_cast<sockaddr_in*>(&local.storage)->sin_port = 0;
+  } else {
+    reinterpret_cast<sockaddr_in6*>(&local.storage)->sin6_port = 0;
+  }
+  sockaddr_storage bound{};
+  socklen_t length = sizeof bound;
+  if (bind(fd.get(), reinterpret_cast<const sockaddr*>(&local.storage), local.length) != 0 ||
+      getsockname(fd.get(), reinterpret_cast<sockaddr*>(&bound), &length) != 0 ||
+      connect(fd.get(), reinterpret_cast<const sockaddr*>(&server.storage), server.length) != 0) {
+    error = errno;
+    return Fd();
+  }
+  port = ntohs(bound.ss_family == AF_INET ? reinterpret_cast<sockaddr_in*>(&bound)->sin_port
+                                          : reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port);
+  // Every server refuses to answer a source port below 1024 (a reflection to a service); the
+  // kernel's ephemeral range starts far above it unless someone changed it.
+  if (port < 1024) {
+    std::fprintf(stderr, "loadgen: the kernel gave ephemeral port %u, below 1024\n", port);
+    std::exit(1);
+  }
+  return fd;
+}
+
+class UdpWorker {
+ public:
+  UdpWorker(Shared& shared, int clients) : shared_(shared), slots_(clients) {
+    epoll_ = Fd(epoll_create1(EPOLL_CLOEXEC));
+    if (epoll_.get() < 0) die("epoll_create1");
+    // Larger than any datagram: a longer answer is seen whole, and counted as unexpected.
+    buffer_.resize(65536 + 1);
+  }
+
+  Result& result() { return result_; }
+
+  void run() {
+    const Options& o = *shared_.options;
+    timeout_ = duration_cast<Clock::duration>(duration<double>(o.timeout));
+    for (std::uint32_t i = 0; i < slots_.size(); ++i)
+      next(i);
+    std::vector<epoll_event> events(256);
+    while (outstanding_ > 0) {
+      const auto now = Clock::now();
+      if (sending_ && now >= shared_.end) stop_sending(shared_.end);
+      auto wake = now + std::chrono::milliseconds(100);
+      for (const Slot& s : slots_) {
+        if (s.waiting) wake = std::min(wake, s.sent + timeout_);
+      }
+      if (sending_) wake = std::min(wake, shared_.end);
+      const auto wait_ns = duration_cast<nanoseconds>(wake - now).count();
+      const int wait_ms = wait_ns <= 0 ? 0 : static_cast<int>((wait_ns + 999'999) / 1'000'000);
+      const int n =
+          epoll_wait(epoll_.get(), events.data(), static_cast<int>(events.size()), wait_ms);
+      if (n < 0 && errno != EINTR) die("epoll_wait");
+      for (int i = 0; i < n; ++i) {
+        const auto slot = static_cast<std::uint32_t>(events[i].data.u64 & 0xffffffffu);
+        const auto generation = static_cast<std::uint32_t>(events[i].data.u64 >> 32);
+        if (slots_[slot].waiting && slots_[slot].generation == generation) receive(slot);
+      }
+      const auto after = Clock::now();
+      for (std::uint32_t i = 0; i < slots_.size(); ++i) {
+        if (slots_[i].waiting && after >= slots_[i].sent + timeout_) {
+          // Lost: the socket goes with it, so that its answer, should it come late, is not
+          // taken for the next datagram's.
+          slots_[i].fd.reset();
+          settle(i, "lost");
+        }
+      }
+    }
+  }
+
+ private:
+  struct Slot {
+    Fd fd;
+    std::uint32_t generation = 0;
+    Clock::time_point sent;
+    bool waiting = false;
+  };
+
+  void stop_sending(Clock::time_point when) {
+    sending_ = false;
+    const auto ns = duration_cast<nanoseconds>(when - shared_.start).count();
+    std::int64_t expected = -1;
+    shared_.window_end_ns.compare_exchange_strong(expected, ns);
+  }
+
+  // The slot's next datagram, if new ones may still be sent.
+  void next(std::uint32_t index) {
+    const Options& o = *shared_.options;
+    Slot& s = slots_[index];
+    for (;;) {
+      if (!sending_) return;
+      const auto now = Clock::now();
+      if (now >= shared_.end) {
+        stop_sending(shared_.end);
+        return;
+      }
+      if (o.max_connections != 0 && shared_.attempted.fetch_add(1) >= o.max_connections) {
+        stop_sending(now);
+        return;
+      }
+      int error = 0;
+      if (s.fd.get() < 0) {
+        s.fd = udp_client(shared_.address, error);
+        if (s.fd.get() < 0) {
+          ++result_.errors[errno_kind(error)];
+          continue;
+        }
+        s.generation++;
+        epoll_event event{};
+        event.events = EPOLLIN;
+        event.data.u64 = tag(index, s.generation);
+        if (epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, s.fd.get(), &event) != 0) die("epoll_ctl");
+      }
+      if (send(s.fd.get(), o.send.data(), o.send.size(), 0) < 0) {
+        // Refused (the server's port unreachable, reported late), or out of buffer: counted,
+        // and the slot tries again; the duration and --max-connections still bound the loop.
+        ++result_.errors[errno_kind(errno)];
+        continue;
+      }
+      s.sent = now;
+      s.waiting = true;
+      ++outstanding_;
+      return;
+    }
+  }
+
+  void settle(std::uint32_t index, const char* error_kind) {
+    Slot& s = slots_[index];
+    const auto now = Clock::now();
+    s.waiting = false;
+    --outstanding_;
+    if (error_kind != nullptr) {
+      ++result_.errors[error_kind];
+    } else {
+      ++result_.completed;
+      if (sending_ && now <= shared_.end) ++result_.completed_in_window;
+      result_.latencies_ns.push_back(
+          static_cast<std::uint64_t>(duration_cast<nanoseconds>(now - s.sent).count()));
+    }
+    next(index);
+  }
+
+  void receive(std::uint32_t index) {
+    const Options& o = *shared_.options;
+    Slot& s = slots_[index];
+    const ssize_t n = recv(s.fd.get(), buffer_.data(), buffer_.size(), 0);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EINTR) return;
+      // ECONNREFUSED: the server's port was unreachable; this datagram will get no answer.
+      settle(index, errno_kind(errno).c_str());
+      return;
+    }
+    const auto size = static_cast<std::size_t>(n);
+    result_.bytes += size;
+    const bool shaped = size >= o.answer_min && size <= o.answer_max && buffer_[size - 1] == '\n';
+    settle(index, shaped ? nullptr : "unexpected");
+  }
+
+  Shared& shared_;
+  std::vector<Slot> slots_;
+  std::vector<char> buffer_;
+  Clock::duration timeout_{};
+  Result result_;
+  Fd epoll_;
+  std::size_t outstanding_ = 0;
+  bool sending_ = true;
+};
+
 double percentile_ms(const std::vector<std::uint64_t>& sorted, double p) {
   if (sorted.empty()) return 0;
   // Nearest rank: the smallest sample with at least p% of the samples at or below it.
@@ -526,7 +763,9 @@ double percentile_ms(const std::vector<std::uint64_t>& sorted, double p) {
   return static_cast<double>(sorted[std::clamp<std::size_t>(rank, 1, sorted.size()) - 1]) / 1e6;
 }
 
-int run_oneshot(const Options& o) {
+// The oneshot and udp modes: Worker is OneshotWorker or UdpWorker.
+template <class Worker>
+int run_clients(const Options& o) {
   const rlim_t limit = raise_file_limit();
   if (static_cast<rlim_t>(o.concurrency) + 16 > limit) {
     std::fprintf(stderr, "loadgen: %d clients need more than RLIMIT_NOFILE (%llu) allows\n",
@@ -537,10 +776,10 @@ int run_oneshot(const Options& o) {
   shared.options = &o;
   shared.address = loopback_address(o.host, o.port);
   const int threads = std::min(o.threads, o.concurrency);
-  std::vector<std::unique_ptr<OneshotWorker>> workers;
+  std::vector<std::unique_ptr<Worker>> workers;
   for (int t = 0; t < threads; ++t) {
     const int clients = o.concurrency / threads + (t < o.concurrency % threads ? 1 : 0);
-    workers.push_back(std::make_unique<OneshotWorker>(shared, clients));
+    workers.push_back(std::make_unique<Worker>(shared, clients));
   }
   shared.start = Clock::now();
   shared.end = shared.start + duration_cast<Clock::duration>(duration<double>(o.duration));
@@ -574,23 +813,27 @@ int run_oneshot(const Options& o) {
       all.latencies_ns.empty() ? 0 : static_cast<double>(all.latencies_ns.back()) / 1e6;
 
   std::printf(
-      "{\"mode\":\"oneshot\",\"host\":\"%s\",\"port\":%d,\"concurrency\":%d,\"threads\":%d,"
+      "{\"mode\":\"%s\",\"host\":\"%s\",\"port\":%d,\"concurrency\":%d,\"threads\":%d,"
       "\"attempted\":%llu,\"completed\":%llu,\"completed_in_window\":%llu,\"rate\":%.1f,"
       "\"window_s\":%.4f,\"wall_s\":%.4f,\"bytes\":%llu,\"errors\":%s,\"error_total\":%llu,"
+      "\"lost\":%llu,"
       "\"latency_ms\":{\"p50\":%.4f,\"p99\":%.4f,\"p999\":%.4f,\"mean\":%.4f,\"max\":%.4f}}\n",
-      o.host.c_str(), o.port, o.concurrency, threads,
+      o.mode.c_str(), o.host.c_str(), o.port, o.concurrency, threads,
       static_cast<unsigned long long>(all.completed + total(all.errors)),
       static_cast<unsigned long long>(all.completed),
       static_cast<unsigned long long>(all.completed_in_window), rate, window, wall,
       static_cast<unsigned long long>(all.bytes), json_errors(all.errors).c_str(),
-      static_cast<unsigned long long>(total(all.errors)), percentile_ms(all.latencies_ns, 50),
-      percentile_ms(all.latencies_ns, 99), percentile_ms(all.latencies_ns, 99.9), mean, max);
+      static_cast<unsigned long long>(total(all.errors)),
+      static_cast<unsigned long long>(all.errors.count("lost") ? all.errors.at("lost") : 0),
+      percentile_ms(all.latencies_ns, 50), percentile_ms(all.latencies_ns, 99),
+      percentile_ms(all.latencies_ns, 99.9), mean, max);
   if (!o.quiet) {
     std::fprintf(stderr,
-                 "loadgen: %s:%d, %d clients, %d thread(s): %llu connections in %.2f s "
+                 "loadgen: %s:%d, %d clients, %d thread(s): %llu %s in %.2f s "
                  "(%.0f/s), %llu error(s) %s; latency p50 %.3f ms, p99 %.3f ms, p99.9 %.3f ms\n",
                  o.host.c_str(), o.port, o.concurrency, threads,
-                 static_cast<unsigned long long>(all.completed), wall, rate,
+                 static_cast<unsigned long long>(all.completed),
+                 o.mode == "udp" ? "answers" : "connections", wall, rate,
                  static_cast<unsigned long long>(total(all.errors)),
                  json_errors(all.errors).c_str(), percentile_ms(all.latencies_ns, 50),
                  percentile_ms(all.latencies_ns, 99), percentile_ms(all.latencies_ns, 99.9));
@@ -863,7 +1106,8 @@ class Holder {
 int main(int argc, char** argv) {
   const Options o = parse(argc, argv);
   std::signal(SIGPIPE, SIG_IGN);
-  if (o.mode == "oneshot") return run_oneshot(o);
+  if (o.mode == "oneshot") return run_clients<OneshotWorker>(o);
+  if (o.mode == "udp") return run_clients<UdpWorker>(o);
   Holder holder(o);
   return holder.run();
 }

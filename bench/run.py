@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """bench/run.py: netsvcd against its peers on loopback, every peer side by side in one run.
 
-`make bench` runs it in full (3 rounds, every workload at 1, 64 and 1,024 clients, about 15
-minutes); `make bench-smoke` runs `--smoke` (one round, mostly 64 clients, about 75 s). It
+`make bench` runs it in full (3 rounds, every workload at 1, 64 and 1,024 clients, UDP at 1 and
+64, about 15 minutes); `make bench-smoke` runs `--smoke` (one round, mostly 64 clients, about
+90 s). It
 starts every server on a free loopback port, runs each (workload, clients) cell for every peer
 in turn, round after round, and prints a table of medians, a table of ratios netsvcd/peer and
 the targets of the issue "the connection path at the hardware limit", met or not. It writes
@@ -18,6 +19,12 @@ on/off of the rate and of the server's CPU per operation against the target "met
 (netsvcd_connections_accepted_total for hello, netsvcd_http_requests_total code 200 for the
 wordfinder) must be at least what the load tool completed, or the run fails (exit status 1,
 after the report).
+
+UDP (issue 15): daytime answered per datagram at 1 and 64 clients, netsvcd's `time` listener on
+a udp:// address (its per-source and listener rates raised out of the way: every client here
+is ::1) against openbsd-inetd's and xinetd's internal daytime over UDP, each in a process of its
+own, all on ::1 (openbsd-inetd answers no datagram from 127.0.0.0/8); loadgen udp sends one datagram per client at a time and counts an answer not back
+within 200 ms as lost.
 
 Peers: netsvcd (hello, time, wordfinder), bench/reference_server (one accept loop per core: the
 machine's limit), openbsd-inetd's and xinetd's built-in daytime, systemd-socket-activate
@@ -90,6 +97,20 @@ PROMETHEUS_HEADERS = {
     "X-Prometheus-Scrape-Timeout-Seconds": "5",
 }
 
+# UDP: the peers of the udp-daytime cells, loadgen udp's wait for an answer before it counts the
+# datagram lost (loopback answers take microseconds; a loss means a dropped datagram), what each
+# datagram holds (a newline: what `nc -u` sends, answered by every peer), and netsvcd's rates
+# for the benchmark: its defaults (10/s per source, 1,000/s per listener) are meant for the
+# open network, and every client here comes from one address (::1).
+UDP_PEERS = ["netsvcd-time", "openbsd-inetd", "xinetd"]
+# Over IPv6 loopback: openbsd-inetd answers no datagram from 0/8, 127/8 or 255/8 (its
+# dg_badinput takes them for forged), so on 127.0.0.1 it would answer nothing. Every UDP peer
+# runs on ::1, the same path for all.
+UDP_HOST = "::1"
+UDP_TIMEOUT = 0.2
+UDP_SEND = r"\n"
+UDP_BENCH_RATE = "100000000/s"
+
 HALF_REQUEST = r"GET /lexical HTTP/1.1\r\nHost: x\r\n"  # the head without its final CRLF
 FULL_REQUEST = r"GET /lexical HTTP/1.1\r\nHost: x\r\n\r\n"
 
@@ -109,6 +130,7 @@ HTTP_WORKLOADS = [
 HTTP_BY_NAME = {w[0]: w for w in HTTP_WORKLOADS}
 WORKLOAD_TEXT = {
     "tcp-oneshot": "TCP connect, read the answer to EOF, close (hello / daytime)",
+    "udp-daytime": "UDP daytime: one datagram sent, its answer awaited, per client",
     "contention-threads": "netsvcd hello, threads: 1 vs threads: 2 (separate processes)",
     "refusals": "netsvcd hello refusing every client (deny: all) vs serving them (processes apart)",
     "contention-flood": "netsvcd hello with and without a wrk flood of 18-letter+2-blank racks",
@@ -291,6 +313,47 @@ def free_port():
             _ports_taken.add(port)
             return port
     raise BenchError("no free port")
+
+
+def free_udp_port():
+    """A UDP port on UDP_HOST nothing is bound to now, never the same number twice."""
+    for _ in range(100):
+        with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as s:
+            s.bind((UDP_HOST, 0))
+            port = s.getsockname()[1]
+        if port not in _ports_taken:
+            _ports_taken.add(port)
+            return port
+    raise BenchError("no free UDP port")
+
+
+def udp_ask(port, timeout=0.5):
+    """One datagram to UDP_HOST:port from an ephemeral port; the answer, or None."""
+    with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as s:
+        s.bind((UDP_HOST, 0))
+        s.connect((UDP_HOST, port))
+        s.settimeout(timeout)
+        try:
+            s.send(b"\n")
+            return s.recv(65536)
+        except OSError:  # timeout, or refused (port unreachable)
+            return None
+
+
+def wait_udp(port, proc, what, deadline_s=20.0):
+    """Waits until UDP_HOST:port answers a datagram; returns the answer; fails if `proc` exits or
+    the deadline passes."""
+    deadline = time.monotonic() + deadline_s
+    while True:
+        if proc is not None and proc.poll() is not None:
+            raise BenchError(f"{what} exited ({proc.returncode}) before answering on udp {port}")
+        answer = udp_ask(port)
+        if answer:
+            return answer
+        if time.monotonic() > deadline:
+            raise BenchError(f"{what}: no answer from udp [{UDP_HOST}]:{port} after "
+                             f"{deadline_s:.0f} s")
+        time.sleep(0.02)  # polling interval of a wait with a deadline
 
 
 def port_is_free(port):
@@ -496,6 +559,8 @@ class Bench:
         self.servers = {}  # peer name -> Server
         self.peer_notes = {}  # peer -> why it is missing
         self.tcp_expect = {}  # peer -> answer length
+        self.udp_servers = {}  # peer -> Server answering udp-daytime
+        self.udp_expect = {}  # peer -> answer length
         self.versions = {}
         self.records = []
         self.memory = []
@@ -589,7 +654,8 @@ class Bench:
             f.write(version + "\n")
         return inetd, version
 
-    def start_openbsd_inetd(self):
+    def start_openbsd_inetd(self, udp=False):
+        name = "inetd-udp" if udp else "inetd"
         inetd, version = self.openbsd_inetd()
         self.versions["openbsd-inetd"] = f"openbsd-inetd {version} (apt-get download, unpacked)"
         # An internal service must be named as in /etc/services ("daytime", port 13). To give it
@@ -597,9 +663,12 @@ class Bench:
         # namespace of its own where a private copy (daytime = our port) is bind-mounted over
         # it, and a private /run takes its pid file. Without namespaces (no CAP_SYS_ADMIN, as in
         # some containers), it falls back to port 13 on 127.0.0.1 if that is free.
-        conf = self.tmp_path("inetd.conf")
+        conf = self.tmp_path(f"{name}.conf")
         with open(conf, "w") as f:
-            f.write("127.0.0.1:daytime\tstream\ttcp4\tnowait\troot\tinternal\n")
+            # Over UDP its internal daytime is a "wait" service: inetd itself reads each
+            # datagram and answers it (daytime_dg), refusing sources below port 1024.
+            f.write(f"[{UDP_HOST}]:daytime\tdgram\tudp6\twait\troot\tinternal\n" if udp else
+                    "127.0.0.1:daytime\tstream\ttcp4\tnowait\troot\tinternal\n")
         # -i: stay in the foreground. -R: the invocation limit per minute (default 256, then the
         # service stops for ten minutes) raised out of the way; measured, it only counts the
         # services inetd forks for, not its internal daytime, but that is inetd's business.
@@ -608,14 +677,16 @@ class Bench:
         argv = [inetd, "-i", "-R", "1000000000", "-q", "4096", conf]
         namespaces = subprocess.run(["unshare", "-m", "true"], capture_output=True,
                                     timeout=30).returncode == 0
+        proto = "udp" if udp else "tcp"
         if namespaces:
-            port = free_port()
-            services = self.tmp_path("services")
+            port = free_udp_port() if udp else free_port()
+            services = self.tmp_path(f"{name}-services")
             with open("/etc/services") as f:
-                lines = [l for l in f.read().splitlines() if not re.match(r"daytime\s+\d+/tcp", l)]
+                lines = [l for l in f.read().splitlines()
+                         if not re.match(rf"daytime\s+\d+/{proto}", l)]
             with open(services, "w") as f:
-                f.write(f"daytime\t\t{port}/tcp\n" + "\n".join(lines) + "\n")
-            run_dir = self.tmp_path("inetd-run")
+                f.write(f"daytime\t\t{port}/{proto}\n" + "\n".join(lines) + "\n")
+            run_dir = self.tmp_path(f"{name}-run")
             os.makedirs(run_dir)
             script = ('mount --bind "$1" /etc/services && mount --bind "$2" /run && shift 2 && '
                       'exec "$@"')
@@ -624,16 +695,24 @@ class Bench:
             how = f"port {port} through a private /etc/services (mount namespace)"
         else:
             port = 13
-            if not port_is_free(port):
+            if not udp and not port_is_free(port):
                 raise BenchError("no mount namespaces here and port 13 is taken")
             how = "port 13 (no mount namespace available for a private /etc/services)"
-        proc = self.procs.start(argv, log_path=self.tmp_path("inetd.log"))
-        wait_port(port, proc, f"openbsd-inetd ({self.read_log(self.tmp_path('inetd.log'))})")
-        self.peer_notes["openbsd-inetd:how"] = how
+        log_path = self.tmp_path(f"{name}.log")
+        proc = self.procs.start(argv, log_path=log_path)
+        if udp:
+            try:
+                wait_udp(port, proc, "openbsd-inetd (udp)", deadline_s=10.0)
+            except BenchError as e:
+                raise BenchError(f"{e}; its log: {self.read_log(log_path)}") from e
+            self.peer_notes["openbsd-inetd (udp):how"] = how.replace("port", "udp port", 1)
+        else:
+            wait_port(port, proc, f"openbsd-inetd ({self.read_log(log_path)})")
+            self.peer_notes["openbsd-inetd:how"] = how
         return Server("openbsd-inetd", proc, [port])
 
     # -- xinetd --------------------------------------------------------------------------------
-    def xinetd_config(self, name, port, raised):
+    def xinetd_config(self, name, port, raised, udp=False):
         limits = ""
         if raised:
             limits = ("\tinstances = UNLIMITED\n\tper_source = UNLIMITED\n\tcps = 1000000 1\n"
@@ -646,21 +725,74 @@ class Bench:
                 f"{limits}"
                 "}\n"
                 "service daytime\n{\n"
-                "\ttype = INTERNAL UNLISTED\n\tid = daytime-stream\n\tsocket_type = stream\n"
-                f"\tprotocol = tcp\n\tport = {port}\n\tbind = {HOST}\n\twait = no\n"
+                # Over UDP xinetd's internal daytime is daytime-dgram, a "wait" service that
+                # xinetd answers itself, datagram by datagram.
+                + ("\ttype = INTERNAL UNLISTED\n\tid = daytime-dgram\n\tsocket_type = dgram\n"
+                   f"\tprotocol = udp\n\tport = {port}\n\tbind = {UDP_HOST}\n\tflags = IPv6\n"
+                   "\twait = yes\n"
+                   if udp else
+                   "\ttype = INTERNAL UNLISTED\n\tid = daytime-stream\n\tsocket_type = stream\n"
+                   f"\tprotocol = tcp\n\tport = {port}\n\tbind = {HOST}\n\twait = no\n") +
                 "\tuser = root\n\tdisable = no\n"
                 f"{limits}"
                 "}\n")
         return path
 
-    def start_xinetd(self, name, raised):
-        port = free_port()
-        conf = self.xinetd_config(name, port, raised)
+    def start_xinetd(self, name, raised, udp=False):
+        port = free_udp_port() if udp else free_port()
+        conf = self.xinetd_config(name, port, raised, udp)
         proc = self.procs.start(["xinetd", "-dontfork", "-f", conf, "-pidfile",
                                  self.tmp_path(name + ".pid")],
                                 log_path=self.tmp_path(name + ".stderr"))
-        wait_port(port, proc, "xinetd")
+        if udp:
+            wait_udp(port, proc, "xinetd (udp)", deadline_s=10.0)
+        else:
+            wait_port(port, proc, "xinetd")
         return Server("xinetd", proc, [port])
+
+    # -- the UDP peers -------------------------------------------------------------------------
+    def start_netsvcd_udp(self):
+        """netsvcd's time listener on a udp:// address alone, in a process of its own."""
+        port = free_udp_port()
+        path = self.tmp_path("netsvcd-udp.yaml")
+        with open(path, "w") as f:
+            f.write("threads: 2\nlog_level: warning\nlog_target: console\nlisteners:\n"
+                    "  - name: daytime\n    kind: time\n"
+                    f'    listen: ["udp://[{UDP_HOST}]:{port}"]\n'
+                    # Every client is ::1: the defaults (10/s, 1,000/s) would answer
+                    # almost none of them. An operator's setting, not a benchmark's switch.
+                    f"    udp_rate_per_source: {UDP_BENCH_RATE}\n"
+                    f"    udp_rate: {UDP_BENCH_RATE}\n")
+        log_path = self.tmp_path("netsvcd-udp.log")
+        proc = self.procs.start([self.args.netsvcd, "--config", path], log_path=log_path)
+        try:
+            wait_udp(port, proc, "netsvcd (udp)")
+        except BenchError as e:
+            raise BenchError(f"{e}; its log: {self.read_log(log_path)}") from e
+        self.udp_log = log_path
+        return Server("netsvcd", proc, [port])
+
+    def start_udp_peers(self):
+        starts = [("netsvcd-time", self.start_netsvcd_udp),
+                  ("openbsd-inetd", lambda: self.start_openbsd_inetd(udp=True)),
+                  ("xinetd", lambda: self.start_xinetd("xinetd-udp", raised=True, udp=True))]
+        for name, start in starts:
+            try:
+                server = start()
+            except (BenchError, OSError, subprocess.SubprocessError) as e:
+                if name == "netsvcd-time":
+                    raise
+                self.peer_notes[f"{name} (udp)"] = str(e)
+                log(f"run.py: UDP peer {name} left out: {e}")
+                continue
+            # What loadgen then expects of every answer: this length, give or take a byte.
+            # (xinetd loses a datagram now and then: each probe is retried, with a deadline.)
+            answers = [wait_udp(server.ports[0], server.proc, f"{name} (udp)", 5.0)
+                       for _ in range(3)]
+            if any(not a.endswith(b"\n") for a in answers):
+                raise BenchError(f"{name} (udp) answered {answers!r}")
+            self.udp_servers[name] = server
+            self.udp_expect[name] = (min(map(len, answers)), max(map(len, answers)))
 
     # -- nginx ---------------------------------------------------------------------------------
     def nginx_body(self):
@@ -783,6 +915,9 @@ http {{
             self.peer_notes["nginx"] = str(e)
             log(f"run.py: peer nginx left out: {e}")
 
+        if not self.args.only or re.search(self.args.only, "udp-daytime"):
+            self.start_udp_peers()
+
         # The answer each TCP peer gives, whose length loadgen then expects of every connection.
         for name in TCP_PEERS:
             if name in self.servers:
@@ -869,6 +1004,22 @@ http {{
         out = json.loads(run_bounded(argv, a.duration + a.timeout + 30))
         return {
             "rate": out["rate"], "ops": out["completed"],
+            "p50_ms": out["latency_ms"]["p50"], "p99_ms": out["latency_ms"]["p99"],
+            "p999_ms": out["latency_ms"]["p999"], "errors": out["errors"],
+        }
+
+    def loadgen_udp(self, port, clients, expect):
+        a = self.args
+        low, high = expect
+        argv = [self.tool("loadgen"), "udp", "--host", UDP_HOST, "--port", str(port),
+                "--concurrency", str(clients), "--duration", str(a.duration),
+                "--timeout", str(UDP_TIMEOUT), "--threads", str(LOADGEN_THREADS), "--quiet",
+                "--send", UDP_SEND, "--answer-bytes", f"{max(1, low - 1)}:{high + 1}",
+                # A bound on the count as well as the time, far above any rate seen here.
+                "--max-connections", str(int(a.duration * 1_000_000))]
+        out = json.loads(run_bounded(argv, a.duration + UDP_TIMEOUT + 30))
+        return {
+            "rate": out["rate"], "ops": out["completed"], "lost": out["lost"],
             "p50_ms": out["latency_ms"]["p50"], "p99_ms": out["latency_ms"]["p99"],
             "p999_ms": out["latency_ms"]["p999"], "errors": out["errors"],
         }
@@ -989,13 +1140,18 @@ http {{
         return action, check
 
     def run_cell(self, round_no, workload, clients, peer):
-        server = self.servers[peer if workload != "contention-flood" else "netsvcd-hello"]
+        if workload == "udp-daytime":
+            server = self.udp_servers[peer]
+        else:
+            server = self.servers[peer if workload != "contention-flood" else "netsvcd-hello"]
         port = server.ports[0]
         check = None
         if workload in METRICS_WORKLOADS:
             action, check = self.metrics_cell(workload, clients, peer, server)
         elif workload == "tcp-oneshot":
             action = lambda: self.loadgen(port, clients, self.tcp_expect[peer])
+        elif workload == "udp-daytime":
+            action = lambda: self.loadgen_udp(port, clients, self.udp_expect[peer])
         elif workload == "contention-threads":
             action = lambda: self.loadgen(port, clients, 12)
         elif workload == "refusals":
@@ -1198,11 +1354,16 @@ http {{
             cells.append(("tcp-oneshot", 64, TCP_PEERS))
             cells.append(("tcp-oneshot", 1, TCP_PEERS[:3]))
             cells.append(("tcp-oneshot", 1024, TCP_PEERS[:3]))
+            for clients in (1, 64):
+                cells.append(("udp-daytime", clients, UDP_PEERS))
             for name in ("http-lexical-keepalive", "http-random7-keepalive", "http-lexical-close"):
                 cells.append((name, 64, HTTP_PEERS))
         else:
             for clients in a.clients:
                 cells.append(("tcp-oneshot", clients, TCP_PEERS))
+            # UDP at 1 and 64 only: the issue's concurrencies; one socket serves them all.
+            for clients in (1, 64):
+                cells.append(("udp-daytime", clients, UDP_PEERS))
             for name in http_names:
                 for clients in a.clients:
                     cells.append((name, clients, HTTP_PEERS))
@@ -1216,7 +1377,8 @@ http {{
             cells = [c for c in cells if re.search(a.only, c[0])]
         available = []
         for workload, clients, peers in cells:
-            peers = [p for p in peers if p in self.servers or workload == "contention-flood"]
+            have = self.udp_servers if workload == "udp-daytime" else self.servers
+            peers = [p for p in peers if p in have or workload == "contention-flood"]
             if peers:
                 available.append((workload, clients, peers))
         return available
@@ -1247,10 +1409,12 @@ http {{
                 self.memory_round(round_no)
         self.elapsed = time.monotonic() - started
         # netsvcd runs at log_level warning: anything it logged is worth a look.
-        lines = [l for l in self.read_log(self.main_log).splitlines() if l.strip()]
-        if lines:
-            self.peer_notes["netsvcd log"] = (f"{len(lines)} line(s) at warning or above "
-                                              f"(last 2000 bytes); last: {lines[-1]}")
+        for what, path in (("netsvcd log", self.main_log),
+                           ("netsvcd (udp) log", getattr(self, "udp_log", None))):
+            lines = [l for l in self.read_log(path).splitlines() if l.strip()] if path else []
+            if lines:
+                self.peer_notes[what] = (f"{len(lines)} line(s) at warning or above "
+                                         f"(last 2000 bytes); last: {lines[-1]}")
 
 
 # ---- report ----------------------------------------------------------------------------------
@@ -1285,7 +1449,7 @@ def summarise(bench):
             "runs": len(runs),
             **{m: median_of([r.get(m) for r in runs]) for m in (
                 "rate", "p50_ms", "p99_ms", "p999_ms", "server_cpu_us_per_op",
-                "server_rss_kib", "box_busy_pct", "others_pct", "flood_rate")},
+                "server_rss_kib", "box_busy_pct", "others_pct", "flood_rate", "lost")},
             "errors": errors, "error_total": sum(errors.values()),
         }
     return medians
@@ -1306,6 +1470,8 @@ def ratio_rows(bench, medians):
         if workload == "tcp-oneshot":
             pairs = [(n, o) for n in ("netsvcd-hello", "netsvcd-time")
                      for o in ("reference", "openbsd-inetd", "xinetd", "socket-activate")]
+        elif workload == "udp-daytime":
+            pairs = [("netsvcd-time", "openbsd-inetd"), ("netsvcd-time", "xinetd")]
         elif workload.startswith("http-"):
             pairs = [("netsvcd", "nginx")]
         elif workload == "contention-threads":
@@ -1329,7 +1495,7 @@ def ratio_rows(bench, medians):
 
 
 def order_of(workload):
-    names = (["tcp-oneshot"] + [w[0] for w in HTTP_WORKLOADS]
+    names = (["tcp-oneshot", "udp-daytime"] + [w[0] for w in HTTP_WORKLOADS]
              + ["contention-threads", "refusals", "contention-flood"] + list(METRICS_WORKLOADS))
     return names.index(workload) if workload in names else len(names)
 
@@ -1408,6 +1574,28 @@ def targets(bench, medians, memory):
         m = medians.get(("tcp-oneshot", 1024, me))
         add(f"{svc}, 1,024 clients: errors (all rounds)", m["error_total"] if m else None, 0,
             "<=", unit="", note=json.dumps(m["errors"]) if m and m["errors"] else None)
+    for clients in (1, 64):
+        who = f"{clients} client{'s' if clients > 1 else ''}"
+        me, inetd, xinetd = (medians.get(("udp-daytime", clients, p)) for p in UDP_PEERS)
+        rate_note = cpu_note = None
+        if me and inetd:
+            rate_note = f"{me['rate']:,.0f} vs {inetd['rate']:,.0f}/s"
+            if xinetd:
+                rate_note += (f"; xinetd {xinetd['rate']:,.0f}/s, netsvcd "
+                              f"{ratio(me['rate'], xinetd['rate']):.2f}x it")
+            if me["server_cpu_us_per_op"] and inetd["server_cpu_us_per_op"]:
+                cpu_note = (f"{me['server_cpu_us_per_op']:.2f} vs "
+                            f"{inetd['server_cpu_us_per_op']:.2f} us")
+                if xinetd and xinetd["server_cpu_us_per_op"]:
+                    cpu_note += f"; xinetd {xinetd['server_cpu_us_per_op']:.2f} us"
+        add(f"udp-daytime, {who}: datagrams answered/s vs openbsd-inetd",
+            ratio(med("udp-daytime", clients, "netsvcd-time", "rate"),
+                  med("udp-daytime", clients, "openbsd-inetd", "rate")), 1.0, ">=",
+            note=rate_note)
+        add(f"udp-daytime, {who}: server CPU per datagram vs openbsd-inetd's",
+            ratio(med("udp-daytime", clients, "netsvcd-time", "server_cpu_us_per_op"),
+                  med("udp-daytime", clients, "openbsd-inetd", "server_cpu_us_per_op")),
+            1.0, "<", note=cpu_note)
     add("wordfinder, one cached rack, keep-alive, 64 clients: requests/s vs nginx",
         ratio(med("http-lexical-keepalive", 64, "netsvcd", "rate"),
               med("http-lexical-keepalive", 64, "nginx", "rate")), 1.0, ">=")
@@ -1511,6 +1699,7 @@ def tables(bench, medians, ratios, memory, target_lines, markdown):
     a = bench.args
     settings = (f"{a.rounds} round(s), {a.duration} s per run, per-connection timeout "
                 f"{a.timeout} s,"
+                f" UDP: an answer not back within {UDP_TIMEOUT * 1000:.0f} ms is lost,"
                 f" loadgen --threads {LOADGEN_THREADS}, wrk -t2 (-t1 at 1 client); metrics "
                 f"listener scraped every {METRICS_SCRAPE_INTERVAL:g} s in the metrics-on runs; "
                 f"medians over rounds; errors summed over rounds; whole run "
@@ -1541,9 +1730,11 @@ def tables(bench, medians, ratios, memory, target_lines, markdown):
            "CPU us/op", "RSS MiB", "box busy %", "others %"], rows,
           ["l", "r", "l", "r", "r", "r", "r", "l", "r", "r", "r", "r"])
     if not markdown:
-        out.append("  rate: connections/s (TCP) or requests/s (HTTP); CPU us/op: the server's "
-                   "CPU time per connection or request (the flood runs: none, the flood "
-                   "shares it); "
+        out.append("  rate: connections/s (TCP), requests/s (HTTP) or datagrams answered/s "
+                   "(UDP; errors: lost, i.e. not answered within "
+                   f"{UDP_TIMEOUT * 1000:.0f} ms); CPU us/op: the server's "
+                   "CPU time per connection, request or datagram (the flood runs: none, the "
+                   "flood shares it); "
                    "box busy %: the whole machine; others %: what neither the server nor the load "
                    "tool used (other processes, interrupts): a disturbed run shows here")
         out.append("")
@@ -1604,14 +1795,15 @@ def charts(bench, medians, out_dir):
     if not shutil.which("gnuplot"):
         log("run.py: gnuplot not found: no charts")
         return []
-    families = ["tcp-oneshot"] + [w[0] for w in HTTP_WORKLOADS]
+    families = ["tcp-oneshot", "udp-daytime"] + [w[0] for w in HTTP_WORKLOADS]
     written = []
     script = []
     for family in families:
         peers = sorted({p for (w, _c, p) in medians if w == family})
         if not peers:
             continue
-        for metric, label, log_y in (("rate", "connections or requests per second", False),
+        for metric, label, log_y in (("rate", "connections, requests or datagrams per second",
+                                      False),
                                      ("p99_ms", "p99 latency (ms, log scale)", True)):
             name = f"{family}-{'rate' if metric == 'rate' else 'p99'}.png"
             blocks, plots = [], []
@@ -1723,8 +1915,8 @@ def parse_args():
     p.add_argument("--peers-cache", help="where the unpacked openbsd-inetd is kept between runs "
                                          "(default BUILD_DIR/bench-peers)")
     p.add_argument("--smoke", action="store_true",
-                   help="about 75 s: one round, 2 s runs, 64 clients (plus the runs the "
-                        "targets need at 1 and 1,024)")
+                   help="about 90 s: one round, 2 s runs, 64 clients (plus the runs the "
+                        "targets need at 1 and 1,024, and UDP at 1 and 64)")
     p.add_argument("--quick", action="store_true",
                    help="the full matrix once with 1 s runs (to test the harness)")
     p.add_argument("--rounds", type=int, help="rounds (default 3; 1 with --smoke or --quick)")
