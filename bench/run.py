@@ -303,11 +303,11 @@ def run_bounded(argv, timeout, env=None):
 _ports_taken = set()
 
 
-def free_port():
-    """A loopback port nothing listens on now (the kernel's pick), never the same one twice."""
+def free_port(family=socket.AF_INET, kind=socket.SOCK_STREAM, host=HOST):
+    """A port on `host` nothing is bound to now (the kernel's pick), never the same one twice."""
     for _ in range(100):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            s.bind((HOST, 0))
+        with socket.socket(family, kind) as s:
+            s.bind((host, 0))
             port = s.getsockname()[1]
         if port not in _ports_taken:
             _ports_taken.add(port)
@@ -317,14 +317,7 @@ def free_port():
 
 def free_udp_port():
     """A UDP port on UDP_HOST nothing is bound to now, never the same number twice."""
-    for _ in range(100):
-        with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as s:
-            s.bind((UDP_HOST, 0))
-            port = s.getsockname()[1]
-        if port not in _ports_taken:
-            _ports_taken.add(port)
-            return port
-    raise BenchError("no free UDP port")
+    return free_port(socket.AF_INET6, socket.SOCK_DGRAM, UDP_HOST)
 
 
 def udp_ask(port, timeout=0.5):

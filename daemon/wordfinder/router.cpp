@@ -282,7 +282,8 @@ http::Response WordfinderRouter::find_words(std::string_view segment, std::strin
   const bool cached = answer != nullptr;
   if (!cached) {
     answer = std::make_shared<const Answer>(
-        Answer{render(parsed.rack->key(), *parsed.rack, options,
+        // The key starts with the rack's own key, one character a tile.
+        Answer{render(std::string_view(key).substr(0, parsed.rack->tiles()), *parsed.rack, options,
                       index_->search(*parsed.rack, options.min_length))});
     cache_.insert(key, options.min_length, answer);
   }

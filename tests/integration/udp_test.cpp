@@ -376,8 +376,7 @@ TEST_CASE("datagrams received, answered and dropped by reason are in /metrics an
         std::string::npos);
   CHECK(text.find("netsvcd_datagrams_received_total{listener=\"metrics\"}") == std::string::npos);
   const auto scraped = dir.write("scrape.txt", text);
-  const auto promtool = run_program(
-      "/bin/sh", {"-c", "exec \"$0\" check metrics < \"$1\"", test_tool("promtool"), scraped});
+  const auto promtool = promtool_check_metrics(scraped);
   INFO(promtool.out << promtool.err);
   CHECK(promtool.exit_code == 0);
   CHECK(promtool.out.empty());

@@ -17,4 +17,10 @@ std::string test_tool(std::string_view name) {
                            " or the system: run `make test-tools` (`make test` does)");
 }
 
+RunResult promtool_check_metrics(const std::filesystem::path& scrape) {
+  // promtool reads the text on its standard input.
+  return run_program("/bin/sh", {"-c", "exec \"$0\" check metrics < \"$1\"", test_tool("promtool"),
+                                 scrape.string()});
+}
+
 }  // namespace netsvcd::test
