@@ -78,8 +78,8 @@ struct AnswerOptions {
 
   // The rack's key, then the options that change the answer, in one canonical spelling:
   // "aelrrx__?details&sort=score". min_length is the cache's own key.
-  std::string cache_key(const Rack& rack) const {
-    std::string key = rack.key();
+  std::string cache_key(std::string_view rack_key) const {
+    std::string key(rack_key);
     if (details) key += "?details";
     if (order == Order::score) key += details ? "&sort=score" : "?sort=score";
     return key;
@@ -276,15 +276,14 @@ http::Response WordfinderRouter::find_words(std::string_view segment, std::strin
   if (!decoded) return bad_request("bad percent-encoding in the rack");
   const ParsedRack parsed = parse_rack(*decoded, settings_.limits);
   if (!parsed.rack) return bad_request(parsed.message);
-  const std::string key = options.cache_key(*parsed.rack);
+  const std::string rack_key = parsed.rack->key();
+  const std::string key = options.cache_key(rack_key);
 
   auto answer = cache_.lookup(key, options.min_length);
   const bool cached = answer != nullptr;
   if (!cached) {
-    answer = std::make_shared<const Answer>(
-        // The key starts with the rack's own key, one character a tile.
-        Answer{render(std::string_view(key).substr(0, parsed.rack->tiles()), *parsed.rack, options,
-                      index_->search(*parsed.rack, options.min_length))});
+    answer = std::make_shared<const Answer>(Answer{
+        render(rack_key, *parsed.rack, options, index_->search(*parsed.rack, options.min_length))});
     cache_.insert(key, options.min_length, answer);
   }
   http::Response response;

@@ -1,5 +1,5 @@
 // The real tools some tests drive (promtool, haproxy), unpacked by `make test-tools` rather than
-// installed. Read-only lookups; safe from any thread.
+// installed: where each is, and the checks several tests run with them. Safe from any thread.
 #pragma once
 
 #include <filesystem>
